@@ -188,10 +188,15 @@ fail(struct dctx *c, int errnum, enum famrt_fmap_rule rule, const char *field,
 		snprintf(where, sizeof(where), "extent %d: ", ext);
 	else
 		where[0] = '\0';
-	snprintf(e->message, sizeof(e->message),
-		 "fmap: %s%s (rule %s, byte %llu of the message)", where,
-		 detail, famrt_fmap_rule_name(rule),
-		 (unsigned long long)msg_off);
+	/*
+	 * A detail too long for the buffer is cut short, on purpose; testing
+	 * the result says so to gcc (-Wformat-truncation below -O2).
+	 */
+	if (snprintf(e->message, sizeof(e->message),
+		     "fmap: %s%s (rule %s, byte %llu of the message)", where,
+		     detail, famrt_fmap_rule_name(rule),
+		     (unsigned long long)msg_off) >= (int)sizeof(e->message))
+		e->message[sizeof(e->message) - 1] = '\0';
 	return -errnum;
 }
 
@@ -307,6 +312,12 @@ static int check_place(struct dctx *c, size_t p, int ext, int strip,
 				    (unsigned long long)off,
 				    (unsigned long long)len, dev,
 				    (unsigned long long)c->dev_size[dev]);
+	} else if (__builtin_add_overflow(off, len, &end)) {
+		/* No device is that large, and runs would wrap around. */
+		return fail(c, EINVAL, FAMRT_FMAP_RULE_OVERFLOW, "se_len", ext,
+			    strip, p + SE_LEN,
+			    "bytes 0x%llx + 0x%llx end past 2^64",
+			    (unsigned long long)off, (unsigned long long)len);
 	}
 	out->off = off;
 	out->len = len;
@@ -427,7 +438,7 @@ static int decode_interleaved(struct dctx *c, struct famrt_fmap *m,
 				return fail(c, EINVAL,
 					    FAMRT_FMAP_RULE_CHUNK_UNALIGNED,
 					    "ie_chunk_size", ei, (int)j,
-					    p - (j + 1) * FAMRT_FMAP_SIMPLE_EXT_SIZE -
+					    p - j * FAMRT_FMAP_SIMPLE_EXT_SIZE -
 						    FAMRT_FMAP_IEXT_SIZE + IE_CHUNK,
 					    "ie_chunk_size 0x%x is not a "
 					    "multiple of device %u's alignment "
