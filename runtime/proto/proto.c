@@ -29,6 +29,12 @@ enum {
 #define PATH_FIXED 8u
 #define DIRENT_FIXED 16u
 
+_Static_assert(FAMRT_PROTO_HDR_SIZE + 16 +
+		       FAMRT_PROTO_READDIR_MAX *
+			       ((DIRENT_FIXED + FAMRT_NAME_COMPONENT_MAX + 7) & ~7u) <=
+	       FAMRT_PROTO_MSG_MAX,
+	       "a full readdir page fits a message");
+
 static const char *const op_names[FAMRT_OP_COUNT_] = {
 	[FAMRT_OP_HELLO] = "hello",	    [FAMRT_OP_DEVICES] = "devices",
 	[FAMRT_OP_LOOKUP] = "lookup",	    [FAMRT_OP_GETATTR] = "getattr",
@@ -132,6 +138,11 @@ int famrt_proto_req_decode(const uint8_t *buf, size_t len,
 	rc = famrt_proto_hdr_decode(buf, len, &r->hdr, e);
 	if (rc)
 		return rc;
+	if (len > FAMRT_PROTO_REQ_MAX)
+		return famrt_err_set(e, EMSGSIZE,
+				     "request of %zu bytes is over the %u-byte "
+				     "limit",
+				     len, FAMRT_PROTO_REQ_MAX);
 	if (r->hdr.flags || r->hdr.status)
 		return famrt_err_set(e, EPROTO,
 				     "request has reply flags or a status");
@@ -536,7 +547,7 @@ void famrt_proto_devices_put(struct famrt_msg *m,
 		const struct famrt_proto_dev *v = &d->dev[i];
 
 		famrt_msg_u32(m, v->index);
-		famrt_msg_u32(m, v->writable);
+		famrt_msg_u32(m, v->access);
 		famrt_msg_u64(m, v->size);
 		famrt_msg_u64(m, v->align);
 		famrt_msg_u32(m, (uint32_t)v->numa_node);
@@ -561,12 +572,12 @@ int famrt_proto_devices_get(const uint8_t *p, size_t len,
 		struct famrt_proto_dev *v = &d->dev[i];
 
 		v->index = famrt_le32_get(q);
-		v->writable = famrt_le32_get(q + 4);
+		v->access = famrt_le32_get(q + 4);
 		v->size = famrt_le64_get(q + 8);
 		v->align = famrt_le64_get(q + 16);
 		v->numa_node = (int32_t)famrt_le32_get(q + 24);
 		memcpy(v->uuid, q + 32, 16);
-		if (v->index != i || v->writable > 1 || !v->align ||
+		if (v->index != i || v->access > FAMRT_DEV_ACCESS_RW || !v->align ||
 		    (v->align & (v->align - 1)))
 			return famrt_err_set(e, EPROTO,
 					     "devices reply: device %u is "
@@ -711,9 +722,12 @@ int famrt_proto_readdir_get(const uint8_t *p, size_t len,
 					     i);
 		off += sz;
 		if (fn(&d, arg))
-			break;
+			return 0;
 	}
-	if (off > len)
-		return famrt_err_set(e, EPROTO, "readdir reply overrun");
+	if (off != len)
+		return famrt_err_set(e, EPROTO,
+				     "readdir reply has %zu bytes after its "
+				     "%u entries",
+				     len - off, count);
 	return 0;
 }

@@ -19,8 +19,10 @@
 #define FAMRT_PROTO_VERSION 1u
 #define FAMRT_PROTO_HDR_SIZE 32u
 #define FAMRT_PROTO_MSG_MAX 65536u      /* largest message either way */
+#define FAMRT_PROTO_REQ_MAX 8192u       /* largest request */
 #define FAMRT_PROTO_ERRMSG_MAX 256u     /* error text in a reply */
-#define FAMRT_PROTO_READDIR_MAX 1024u   /* entries per readdir reply */
+#define FAMRT_PROTO_READDIR_MAX 240u    /* entries per readdir reply: 240
+					 * of the longest name fit a reply */
 #define FAMRT_PROTO_FLAG_REPLY 0x1u
 
 enum famrt_op {
@@ -63,10 +65,16 @@ struct famrt_proto_hello_rep {
 	char master[64];
 };
 
-/* DEVICES: the reply carries one descriptor per device (SCM_RIGHTS). */
+/*
+ * DEVICES: the device table; when the client may use the devices, the reply
+ * also carries one descriptor per device (SCM_RIGHTS), in index order.
+ */
+#define FAMRT_DEV_ACCESS_NONE 0u /* no descriptor sent */
+#define FAMRT_DEV_ACCESS_RO 1u   /* an O_RDONLY descriptor */
+#define FAMRT_DEV_ACCESS_RW 2u   /* an O_RDWR descriptor */
 struct famrt_proto_dev {
 	uint32_t index;
-	uint32_t writable; /* the descriptor is O_RDWR */
+	uint32_t access;   /* FAMRT_DEV_ACCESS_* */
 	uint64_t size;
 	uint64_t align;
 	int32_t numa_node;
