@@ -121,8 +121,8 @@ int famrt_dev_check_range(const struct famrt_dev *d, uint64_t off,
  * lines (clflushopt, else clflush; clflush when FAMRT_FLUSH=clflush) so the
  * next load reads memory; ends with mfence. len 0 only fences.
  */
-void famrt_flush(const void *p, size_t len);
-void famrt_invalidate(const void *p, size_t len);
+void famrt_flush_range(const void *p, size_t len);
+void famrt_invalidate_range(const void *p, size_t len);
 /* Name of the flush instruction in use: "clwb", "clflushopt", "clflush". */
 const char *famrt_flush_method(void);
 /* Name of the invalidate instruction in use: "clflushopt" or "clflush". */

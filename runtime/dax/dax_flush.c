@@ -158,7 +158,7 @@ static void lines(unsigned insn, const void *p, size_t len, unsigned shift)
 }
 #endif
 
-void famrt_flush(const void *p, size_t len)
+void famrt_flush_range(const void *p, size_t len)
 {
 #if FAMRT_X86
 	uint32_t s = flush_state_get();
@@ -172,7 +172,7 @@ void famrt_flush(const void *p, size_t len)
 #endif
 }
 
-void famrt_invalidate(const void *p, size_t len)
+void famrt_invalidate_range(const void *p, size_t len)
 {
 #if FAMRT_X86
 	uint32_t s = flush_state_get();

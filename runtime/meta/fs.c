@@ -156,7 +156,7 @@ int famrt_mkfs(const char *const *paths, uint32_t n,
 
 			if (dev[i].size < FAMRT_SB_SIZE)
 				continue;
-			famrt_invalidate(b, FAMRT_SB_SIZE);
+			famrt_invalidate_range(b, FAMRT_SB_SIZE);
 			if (!famrt_sb_decode(b, &old, NULL)) {
 				famrt_uuid_format(old.uuid, u);
 				rc = famrt_err_set(e, EEXIST,
@@ -291,9 +291,9 @@ int famrt_mkfs(const char *const *paths, uint32_t n,
 		uint8_t *b0 = dev[0].base;
 
 		memset(b0, 0, FAMRT_SB_SIZE);
-		famrt_flush(b0, FAMRT_SB_SIZE);
+		famrt_flush_range(b0, FAMRT_SB_SIZE);
 		memset(b0 + sb.log_offset, 0, log_size);
-		famrt_flush(b0 + sb.log_offset, log_size);
+		famrt_flush_range(b0 + sb.log_offset, log_size);
 	}
 	for (uint32_t i = 1; i < n; i++) {
 		struct famrt_label l = {
@@ -306,15 +306,15 @@ int famrt_mkfs(const char *const *paths, uint32_t n,
 		memcpy(l.dev_uuid, sb.devs[i].uuid, 16);
 		famrt_label_encode(&l, block);
 		memcpy(dev[i].base, block, FAMRT_LABEL_SIZE);
-		famrt_flush(dev[i].base, FAMRT_LABEL_SIZE);
+		famrt_flush_range(dev[i].base, FAMRT_LABEL_SIZE);
 	}
 	famrt_sb_encode(&sb, block);
 	memcpy((uint8_t *)dev[0].base + FAMRT_SB_BACKUP_OFFSET, block,
 	       FAMRT_SB_SIZE);
-	famrt_flush((uint8_t *)dev[0].base + FAMRT_SB_BACKUP_OFFSET,
+	famrt_flush_range((uint8_t *)dev[0].base + FAMRT_SB_BACKUP_OFFSET,
 		    FAMRT_SB_SIZE);
 	memcpy(dev[0].base, block, FAMRT_SB_SIZE);
-	famrt_flush(dev[0].base, FAMRT_SB_SIZE);
+	famrt_flush_range(dev[0].base, FAMRT_SB_SIZE);
 	if (uuid_out)
 		memcpy(uuid_out, sb.uuid, 16);
 	rc = 0;
@@ -344,14 +344,27 @@ static int read_sb(struct famrt_fs *fs, const char *path, struct famrt_err *e)
 				     "'%s' is too small to hold a famrt "
 				     "superblock",
 				     path);
-	famrt_invalidate(b, 2 * FAMRT_SB_SIZE);
+	famrt_invalidate_range(b, 2 * FAMRT_SB_SIZE);
 	r1 = famrt_sb_decode(b + FAMRT_SB_OFFSET, &fs->sb, &e1);
 	r2 = famrt_sb_decode(b + FAMRT_SB_BACKUP_OFFSET, &backup, &e2);
-	if (r1 == -ENOENT && r2 == -ENOENT)
+	if (r1 == -ENOENT && r2 == -ENOENT) {
+		struct famrt_label l;
+		char u[37];
+
+		if (!famrt_label_decode(b, &l, NULL)) {
+			famrt_uuid_format(l.fs_uuid, u);
+			return famrt_err_set(e, EINVAL,
+					     "'%s' was given as device 0, but "
+					     "it is device %u of famrt file "
+					     "system %s: list the devices in "
+					     "their order",
+					     path, l.devindex, u);
+		}
 		return famrt_err_set(e, ENOENT,
 				     "'%s' holds no famrt file system (no "
 				     "superblock; make one with famrt mkfs)",
 				     path);
+	}
 	if (r1 && r2)
 		return famrt_err_set(e, -r1,
 				     "'%s': both superblocks are unusable: "
@@ -400,7 +413,7 @@ static int check_label(struct famrt_fs *fs, uint32_t i, struct famrt_err *e)
 	d->align = want->align;
 	if (i == 0)
 		return 0; /* the superblock is device 0's label */
-	famrt_invalidate(d->base, FAMRT_LABEL_SIZE);
+	famrt_invalidate_range(d->base, FAMRT_LABEL_SIZE);
 	rc = famrt_label_decode(d->base, &l, e);
 	if (rc == -ENOENT) {
 		struct famrt_sb other;
@@ -489,10 +502,15 @@ int famrt_fs_open(struct famrt_fs **out, const char *const *paths, uint32_t n,
 		goto fail;
 	}
 	if (n < fs->sb.ndevs) {
+		char u[37];
+
+		famrt_uuid_format(fs->sb.devs[n].uuid, u);
 		rc = famrt_err_set(e, EINVAL,
 				   "the file system has %u devices but %u were "
-				   "given",
-				   fs->sb.ndevs, n);
+				   "given: device %u (uuid %s, %llu bytes) is "
+				   "missing",
+				   fs->sb.ndevs, n, n, u,
+				   (unsigned long long)fs->sb.devs[n].size);
 		goto fail;
 	}
 	fs->is_master = !strcmp(fs->host_id, fs->sb.master);
@@ -558,22 +576,48 @@ void famrt_fs_fmap_limits(const struct famrt_fs *fs,
 
 /* ---- following the log ---- */
 
+/* A slot that holds something, but not a valid tail. */
+static bool slot_bad(const uint8_t *b, int r)
+{
+	if (r == -ENODATA) {
+		for (size_t i = 0; i < FAMRT_TAIL_SLOT_SIZE; i++)
+			if (b[i])
+				return true;
+		return false; /* never written */
+	}
+	return r != 0;
+}
+
 static void read_tail(struct famrt_fs *fs)
 {
 	struct famrt_tail t[2];
 	int r[2];
 
-	famrt_invalidate(fs->log, FAMRT_LOG_ENTRIES_START);
 	for (int i = 0; i < 2; i++) {
-		r[i] = famrt_tail_decode(fs->log + i * FAMRT_TAIL_SLOT_SIZE,
-					 fs->sb.uuid, &t[i]);
-		if (r[i] == -EUCLEAN) {
-			struct famrt_err d;
+		const uint8_t *b = fs->log + i * FAMRT_TAIL_SLOT_SIZE;
+		uint32_t flag = i ? FAMRT_DAMAGE_TAIL1 : FAMRT_DAMAGE_TAIL0;
+		struct famrt_err d;
 
-			famrt_err_set(&d, EUCLEAN,
-				      "log tail slot %d is damaged", i);
-			note(fs, i ? FAMRT_DAMAGE_TAIL1 : FAMRT_DAMAGE_TAIL0,
-			     &d);
+		/*
+		 * The master (another process or host) may be storing this
+		 * slot right now: look again for a while before calling it
+		 * damaged (once; a slot a crash left torn stays flagged).
+		 */
+		for (int tries = 0;; tries++) {
+			famrt_invalidate_range(b, FAMRT_TAIL_SLOT_SIZE);
+			r[i] = famrt_tail_decode(b, fs->sb.uuid, &t[i]);
+			if (!slot_bad(b, r[i]) || (fs->damage & flag))
+				break;
+			if (tries == 50) {
+				famrt_err_set(&d, EUCLEAN,
+					      "log tail slot %d is damaged%s", i,
+					      r[i] == -ENODATA ?
+						      " (its magic is gone)" :
+						      "");
+				note(fs, flag, &d);
+				break;
+			}
+			nanosleep(&(struct timespec){ .tv_nsec = 20000 }, NULL);
 		}
 	}
 	for (int i = 0; i < 2; i++)
@@ -585,17 +629,13 @@ static void read_tail(struct famrt_fs *fs)
  * Look at the entry at pos. 1: valid (h filled). 0: the end of the log.
  * -EUCLEAN: a damaged entry the tail says was committed.
  */
-static int entry_at(struct famrt_fs *fs, uint64_t pos, uint64_t seq,
-		    struct famrt_entry_hdr *h, struct famrt_err *e)
+static int check_at(struct famrt_fs *fs, uint64_t pos, uint64_t seq,
+		    struct famrt_entry_hdr *h, struct famrt_err *why)
 {
 	uint64_t avail = fs->sb.log_size - pos;
 	const uint8_t *p = fs->log + pos;
-	struct famrt_err why;
-	int rc;
 
-	if (pos + FAMRT_ENTRY_HDR_SIZE > fs->sb.log_size)
-		return 0;
-	famrt_invalidate(p, FAMRT_ENTRY_HDR_SIZE);
+	famrt_invalidate_range(p, FAMRT_ENTRY_HDR_SIZE);
 	/* The commit word is stored last: look at it before the rest. */
 	if (__atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE) ==
 	    FAMRT_ENTRY_MAGIC) {
@@ -603,14 +643,31 @@ static int entry_at(struct famrt_fs *fs, uint64_t pos, uint64_t seq,
 
 		if (len <= FAMRT_ENTRY_MAX_PAYLOAD &&
 		    famrt_entry_size(len) <= avail)
-			famrt_invalidate(p, famrt_entry_size(len));
+			famrt_invalidate_range(p, famrt_entry_size(len));
 	}
-	rc = famrt_entry_check(p, avail, seq, fs->sb.uuid, h, &why);
-	if (!rc)
+	return famrt_entry_check(p, avail, seq, fs->sb.uuid, h, why);
+}
+
+static int entry_at(struct famrt_fs *fs, uint64_t pos, uint64_t seq,
+		    struct famrt_entry_hdr *h, struct famrt_err *e)
+{
+	struct famrt_err why;
+
+	if (pos + FAMRT_ENTRY_HDR_SIZE > fs->sb.log_size)
+		return 0;
+	if (!check_at(fs, pos, seq, h, &why))
 		return 1;
 	if (fs->tail.seq < seq)
 		read_tail(fs);
+	/*
+	 * The writer may have committed the entry and recorded the tail
+	 * between our look at the entry and our read of the tail: it stores
+	 * the entry before the tail, so look at the entry again now.
+	 */
 	if (fs->tail.seq >= seq) {
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (!check_at(fs, pos, seq, h, &why))
+			return 1;
 		famrt_err_set(e, EUCLEAN,
 			      "log entry %llu at log offset %llu is damaged "
 			      "(%s), but the log tail says entries up to %llu "
@@ -653,6 +710,21 @@ static int apply_mkdir(struct famrt_fs *fs, const struct famrt_entry_hdr *h,
 	return rc;
 }
 
+/* Undo famrt_alloc_mark_fmap(map), newest first: it needs no memory. */
+static void unmark_map(struct famrt_alloc *a, const struct famrt_fmap *map)
+{
+	bool ilv = famrt_fmap_ext_type(map) == FAMRT_FMAP_EXT_INTERLEAVE;
+	struct famrt_fmap_extent x;
+
+	for (uint32_t i = famrt_fmap_nextents(map); i-- > 0;) {
+		famrt_fmap_get_extent(map, i, &x);
+		for (uint32_t j = ilv ? x.nstrips : 1; j-- > 0;)
+			(void)famrt_alloc_release(a, x.strips[j].devindex,
+						  x.strips[j].offset,
+						  x.strips[j].len, NULL);
+	}
+}
+
 static int apply_create(struct famrt_fs *fs, const struct famrt_entry_hdr *h,
 			const uint8_t *p, struct famrt_err *why)
 {
@@ -688,7 +760,11 @@ static int apply_create(struct famrt_fs *fs, const struct famrt_entry_hdr *h,
 	}
 	if (!famrt_ns_add(fs->ns, parent, name, nlen, h->seq, c.mode, c.uid,
 			  c.gid, h->time_ns, c.fmap, c.fmap_len, map, why)) {
-		/* Keep allocator and namespace in step. */
+		/*
+		 * Keep allocator and namespace in step: the entry is applied
+		 * again by the next follow, which must find its space free.
+		 */
+		unmark_map(fs->alloc, map);
 		famrt_fmap_free(map);
 		return -ENOMEM;
 	}
@@ -711,7 +787,8 @@ static int apply_add_device(struct famrt_fs *fs,
 				     "(at most %u devices)",
 				     a.devindex, fs->ndevs, FAMRT_MAX_DEVS);
 	if (!is_pow2(d->align) || d->align > fs->sb.alloc_unit ||
-	    d->data_start % fs->sb.alloc_unit || d->data_start >= d->size)
+	    d->data_start % fs->sb.alloc_unit || d->data_start >= d->size ||
+	    d->data_start < FAMRT_LABEL_SIZE)
 		return famrt_err_set(why, EINVAL,
 				     "device size %llu, alignment %llu, data "
 				     "start %llu are inconsistent",
@@ -913,7 +990,7 @@ static int append(struct famrt_fs *fs, uint16_t type, const uint8_t *payload,
 	if (!put(fs, dst + size, zero, sizeof(zero)) ||
 	    !put(fs, dst + 8, ent + 8, size - 8))
 		goto cut;
-	famrt_flush(dst, size + sizeof(zero));
+	famrt_flush_range(dst, size + sizeof(zero));
 	if (fs->debug_cut) {
 		uint8_t cw[8];
 
@@ -923,14 +1000,15 @@ static int append(struct famrt_fs *fs, uint16_t type, const uint8_t *payload,
 	} else {
 		__atomic_store_n((uint64_t *)dst, commit, __ATOMIC_RELEASE);
 	}
-	famrt_flush(dst, 8);
+	famrt_flush_range(dst, 8);
 	t.seq = seq;
 	t.end = pos + size;
 	famrt_tail_encode(&t, fs->sb.uuid, tail);
 	if (!put(fs, fs->log + (seq & 1) * FAMRT_TAIL_SLOT_SIZE, tail,
 		 sizeof(tail)))
 		goto cut;
-	famrt_flush(fs->log + (seq & 1) * FAMRT_TAIL_SLOT_SIZE, sizeof(tail));
+	famrt_flush_range(fs->log + (seq & 1) * FAMRT_TAIL_SLOT_SIZE, sizeof(tail));
+	fs->debug_cut = 0; /* a budget larger than the append is used up */
 	fs->tail = t;
 	*seq_out = seq;
 	free(ent);
@@ -1152,7 +1230,7 @@ int famrt_fs_add_device(struct famrt_fs *fs, const char *path,
 	memcpy(l.dev_uuid, a.dev.uuid, 16);
 	famrt_label_encode(&l, block);
 	memcpy(d->base, block, sizeof(block));
-	famrt_flush(d->base, sizeof(block));
+	famrt_flush_range(d->base, sizeof(block));
 	fs->nopen = i + 1;
 	len = famrt_ent_add_device_encode(&a, buf, sizeof(buf));
 	rc = append_apply(fs, FAMRT_ENTRY_ADD_DEVICE, buf, (uint32_t)len, e);

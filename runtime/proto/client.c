@@ -483,6 +483,54 @@ int famrt_client_get_fmap(struct famrt_client *c, uint64_t ino,
 	return LOCKED(c, do_get_fmap(c, ino, map, raw, rawlen, e));
 }
 
+static int do_open(struct famrt_client *c, const char *path, uint32_t access,
+		   struct famrt_proto_attr *a, struct famrt_fmap **map,
+		   struct famrt_err *e)
+{
+	uint8_t req[FAMRT_PROTO_REQ_MAX];
+	uint64_t id = ++c->next_id;
+	struct famrt_fmap_limits lim;
+	struct famrt_fmap_error fe;
+	const uint8_t *body, *fm;
+	size_t blen, fmlen;
+	int rc = call(c, FAMRT_OP_OPEN, req,
+		      famrt_proto_open_req_encode(req, sizeof(req), id, path,
+						  access),
+		      id, &body, &blen, NULL, NULL, e);
+
+	if (!rc)
+		rc = famrt_proto_open_get(body, blen, a, &fm, &fmlen, e);
+	if (rc || !fmlen)
+		return rc;
+	famrt_client_fmap_limits(c, &lim);
+	rc = famrt_fmap_decode(fm, fmlen, &lim, map, &fe);
+	if (rc)
+		return famrt_err_set(e, EPROTO,
+				     "famrtd sent a map for '%s' that famrt "
+				     "refuses: %s",
+				     path, fe.message);
+	if (famrt_fmap_file_size(*map) != a->size) {
+		uint64_t msize = famrt_fmap_file_size(*map);
+
+		famrt_fmap_free(*map);
+		*map = NULL;
+		return famrt_err_set(e, EPROTO,
+				     "famrtd sent a map of %llu bytes for '%s' "
+				     "of %llu bytes",
+				     (unsigned long long)msize, path,
+				     (unsigned long long)a->size);
+	}
+	return 0;
+}
+
+int famrt_client_open(struct famrt_client *c, const char *path,
+		      uint32_t access, struct famrt_proto_attr *a,
+		      struct famrt_fmap **map, struct famrt_err *e)
+{
+	*map = NULL;
+	return LOCKED(c, do_open(c, path, access, a, map, e));
+}
+
 static int do_create(struct famrt_client *c, const char *path,
 		     const struct famrt_proto_create_req *r,
 		     struct famrt_proto_attr *a, struct famrt_err *e)

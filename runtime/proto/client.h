@@ -73,6 +73,14 @@ int famrt_client_readdir(struct famrt_client *c, uint64_t ino, uint64_t cookie,
 int famrt_client_get_fmap(struct famrt_client *c, uint64_t ino,
 			  struct famrt_fmap **map, uint8_t *raw, size_t *rawlen,
 			  struct famrt_err *e);
+/*
+ * Look up path and, for a file, fetch and validate its map, in one round
+ * trip; access is FAMRT_OPEN_READ and/or FAMRT_OPEN_WRITE (checked by the
+ * service). *map is NULL for a directory.
+ */
+int famrt_client_open(struct famrt_client *c, const char *path,
+		      uint32_t access, struct famrt_proto_attr *a,
+		      struct famrt_fmap **map, struct famrt_err *e);
 int famrt_client_create(struct famrt_client *c, const char *path,
 			const struct famrt_proto_create_req *req,
 			struct famrt_proto_attr *a, struct famrt_err *e);

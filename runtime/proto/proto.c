@@ -40,7 +40,7 @@ static const char *const op_names[FAMRT_OP_COUNT_] = {
 	[FAMRT_OP_LOOKUP] = "lookup",	    [FAMRT_OP_GETATTR] = "getattr",
 	[FAMRT_OP_READDIR] = "readdir",	    [FAMRT_OP_GET_FMAP] = "get_fmap",
 	[FAMRT_OP_CREATE] = "create",	    [FAMRT_OP_MKDIR] = "mkdir",
-	[FAMRT_OP_STATFS] = "statfs",
+	[FAMRT_OP_STATFS] = "statfs",	    [FAMRT_OP_OPEN] = "open",
 };
 
 const char *famrt_op_name(uint16_t op)
@@ -170,12 +170,21 @@ int famrt_proto_req_decode(const uint8_t *buf, size_t len,
 	case FAMRT_OP_STATFS:
 		return want_len(n, 0, r->hdr.op, e);
 	case FAMRT_OP_LOOKUP:
+	case FAMRT_OP_OPEN:
 		if (n < PATH_FIXED)
 			return want_len(n, PATH_FIXED, r->hdr.op, e);
 		r->u.path.path_len = famrt_le16_get(p);
-		if (!zero(p + 2, 6))
+		r->u.path.access = famrt_le32_get(p + 4);
+		if (!zero(p + 2, 2) ||
+		    (r->hdr.op == FAMRT_OP_LOOKUP && r->u.path.access))
 			return famrt_err_set(e, EPROTO,
-					     "lookup reserved field not zero");
+					     "%s reserved field not zero",
+					     famrt_op_name(r->hdr.op));
+		if (r->u.path.access &
+		    ~(FAMRT_OPEN_READ | FAMRT_OPEN_WRITE))
+			return famrt_err_set(e, EINVAL,
+					     "open access 0x%x has unknown bits",
+					     r->u.path.access);
 		return get_path(p, n, PATH_FIXED, r->u.path.path_len,
 				r->hdr.op, &r->u.path.path, e);
 	case FAMRT_OP_GETATTR:
@@ -376,6 +385,23 @@ ssize_t famrt_proto_path_req_encode(uint8_t *buf, size_t cap, uint16_t op,
 	return famrt_msg_finish(&m, &h);
 }
 
+ssize_t famrt_proto_open_req_encode(uint8_t *buf, size_t cap, uint64_t id,
+				    const char *path, uint32_t access)
+{
+	struct famrt_proto_hdr h = req_hdr(FAMRT_OP_OPEN, id);
+	size_t n = strlen(path);
+	struct famrt_msg m;
+
+	if (n > FAMRT_PATH_MAX)
+		return -ENAMETOOLONG;
+	famrt_msg_init(&m, buf, cap);
+	famrt_msg_u16(&m, (uint16_t)n);
+	famrt_msg_u16(&m, 0);
+	famrt_msg_u32(&m, access);
+	famrt_msg_bytes(&m, path, n);
+	return famrt_msg_finish(&m, &h);
+}
+
 ssize_t famrt_proto_ino_req_encode(uint8_t *buf, size_t cap, uint16_t op,
 				   uint64_t id, uint64_t ino)
 {
@@ -477,6 +503,28 @@ int famrt_proto_attr_get(const uint8_t *p, size_t len,
 	a->size = famrt_le64_get(p + 32);
 	a->alloc_bytes = famrt_le64_get(p + 40);
 	a->mtime_ns = famrt_le64_get(p + 48);
+	return 0;
+}
+
+int famrt_proto_open_get(const uint8_t *p, size_t len,
+			 struct famrt_proto_attr *a, const uint8_t **fmap,
+			 size_t *fmap_len, struct famrt_err *e)
+{
+	int rc;
+
+	if (len < ATTR_LEN)
+		return famrt_err_set(e, EPROTO, "open reply is %zu bytes", len);
+	rc = famrt_proto_attr_get(p, ATTR_LEN, a, e);
+	if (rc)
+		return rc;
+	*fmap = p + ATTR_LEN;
+	*fmap_len = len - ATTR_LEN;
+	if ((a->mode & 0170000) == 0040000 && *fmap_len)
+		return famrt_err_set(e, EPROTO,
+				     "open reply for a directory carries a map");
+	if ((a->mode & 0170000) == 0100000 && !*fmap_len)
+		return famrt_err_set(e, EPROTO,
+				     "open reply for a file has no map");
 	return 0;
 }
 

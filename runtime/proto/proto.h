@@ -35,6 +35,7 @@ enum famrt_op {
 	FAMRT_OP_CREATE = 7,
 	FAMRT_OP_MKDIR = 8,
 	FAMRT_OP_STATFS = 9,
+	FAMRT_OP_OPEN = 10,
 	FAMRT_OP_COUNT_
 };
 
@@ -99,8 +100,11 @@ struct famrt_proto_attr {
 
 struct famrt_proto_path_req {
 	uint16_t path_len;
+	uint32_t access;  /* OPEN: FAMRT_OPEN_READ | FAMRT_OPEN_WRITE */
 	const char *path; /* points into the message */
 };
+#define FAMRT_OPEN_READ 0x1u
+#define FAMRT_OPEN_WRITE 0x2u
 
 struct famrt_proto_ino_req {
 	uint64_t ino;
@@ -150,7 +154,7 @@ struct famrt_proto_req {
 	struct famrt_proto_hdr hdr;
 	union {
 		struct famrt_proto_hello_req hello;
-		struct famrt_proto_path_req path;       /* LOOKUP */
+		struct famrt_proto_path_req path;       /* LOOKUP, OPEN */
 		struct famrt_proto_ino_req ino;         /* GETATTR, GET_FMAP */
 		struct famrt_proto_readdir_req readdir;
 		struct famrt_proto_create_req create;
@@ -201,6 +205,8 @@ ssize_t famrt_proto_simple_req_encode(uint8_t *buf, size_t cap, uint16_t op,
 				      uint64_t id); /* DEVICES, STATFS */
 ssize_t famrt_proto_path_req_encode(uint8_t *buf, size_t cap, uint16_t op,
 				    uint64_t id, const char *path);
+ssize_t famrt_proto_open_req_encode(uint8_t *buf, size_t cap, uint64_t id,
+				    const char *path, uint32_t access);
 ssize_t famrt_proto_ino_req_encode(uint8_t *buf, size_t cap, uint16_t op,
 				   uint64_t id, uint64_t ino);
 ssize_t famrt_proto_readdir_req_encode(uint8_t *buf, size_t cap, uint64_t id,
@@ -227,6 +233,13 @@ ssize_t famrt_proto_error_encode(uint8_t *buf, size_t cap, uint16_t op,
 /* Reply decoders (client side): body = message after the header. */
 int famrt_proto_attr_get(const uint8_t *body, size_t len,
 			 struct famrt_proto_attr *a, struct famrt_err *e);
+/*
+ * OPEN reply: attributes, then (regular files) the fmap message: *fmap and
+ * *fmap_len point into body (length 0 for a directory).
+ */
+int famrt_proto_open_get(const uint8_t *body, size_t len,
+			 struct famrt_proto_attr *a, const uint8_t **fmap,
+			 size_t *fmap_len, struct famrt_err *e);
 int famrt_proto_hello_get(const uint8_t *body, size_t len,
 			  struct famrt_proto_hello_rep *h, struct famrt_err *e);
 int famrt_proto_devices_get(const uint8_t *body, size_t len,

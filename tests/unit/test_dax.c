@@ -223,7 +223,7 @@ static void test_open_map_file(void **state)
 		fill(mine, size, 1);
 		fill(mine + 12345, 70000, 2);
 		memcpy((uint8_t *)c.base + 12345, mine + 12345, 70000);
-		famrt_flush((uint8_t *)c.base + 12345, 70000);
+		famrt_flush_range((uint8_t *)c.base + 12345, 70000);
 		famrt_dev_close(&c);
 		_exit(0);
 	}
@@ -991,9 +991,9 @@ static void flush_ranges(uint8_t *base, size_t size, const uint8_t *want)
 
 	for (size_t k = 0; k < sizeof(r) / sizeof(r[0]); k++) {
 		assert_true(r[k].off + r[k].len <= size);
-		famrt_flush(base + r[k].off, r[k].len);
+		famrt_flush_range(base + r[k].off, r[k].len);
 		assert_memory_equal(base, want, size);
-		famrt_invalidate(base + r[k].off, r[k].len);
+		famrt_invalidate_range(base + r[k].off, r[k].len);
 		assert_memory_equal(base, want, size);
 	}
 }

@@ -387,6 +387,34 @@ static int op_lookup(struct famrtd *d, const struct famrtd_cred *c,
 	return 0;
 }
 
+static int op_open(struct famrtd *d, const struct famrtd_cred *c,
+		   const struct famrt_proto_req *q, struct reply *r,
+		   struct famrt_err *e)
+{
+	const struct famrt_proto_path_req *rq = &q->u.path;
+	const struct famrt_node *n;
+	struct famrt_proto_attr a;
+	int rc = walk(d, rq->path, rq->path_len, c, false, &n, e);
+
+	if (rc)
+		return rc;
+	if ((rq->access & FAMRT_OPEN_READ) && !may(n, c, 4))
+		return deny(e, d, n, "read");
+	if (rq->access & FAMRT_OPEN_WRITE) {
+		if (!n->fmap)
+			return famrt_err_set(e, EISDIR,
+					     "'%.*s' is a directory",
+					     (int)rq->path_len, rq->path);
+		if (!may(n, c, 2))
+			return deny(e, d, n, "write");
+	}
+	attr_of(n, &a);
+	famrt_proto_attr_put(&r->m, &a);
+	if (n->fmap)
+		famrt_msg_bytes(&r->m, n->fmap_msg, n->fmap_len);
+	return 0;
+}
+
 static int node_for(struct famrtd *d, uint64_t ino,
 		    const struct famrtd_cred *c, const struct famrt_node **out,
 		    struct famrt_err *e)
@@ -647,6 +675,9 @@ size_t famrtd_handle(struct famrtd *d, const struct famrtd_cred *cred,
 		break;
 	case FAMRT_OP_STATFS:
 		rc = op_statfs(d, &r);
+		break;
+	case FAMRT_OP_OPEN:
+		rc = op_open(d, cred, &q, &r, &e);
 		break;
 	default:
 		rc = famrt_err_set(&e, EOPNOTSUPP, "unknown operation %u",

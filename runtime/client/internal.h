@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libfamrt internals shared by its files (and the preload shim). */
+#ifndef FAMRT_CLIENT_INTERNAL_H
+#define FAMRT_CLIENT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <famrt/famrt.h>
+
+#include "dax/dax.h"
+#include "proto/client.h"
+
+/* A cached file: its attributes and map, shared by every open of it. */
+struct famrt_inode {
+	char *path;
+	uint64_t ino;
+	struct famrt_proto_attr attr;
+	struct famrt_fmap *map;
+	uint32_t granted;   /* FAMRT_OPEN_* the service allowed us */
+	uint8_t *direct;    /* the whole file in one run: its address */
+	uint32_t nopen;     /* open handles (under fs->lock) */
+	struct famrt_inode *next;
+};
+
+struct famrt_mapping {
+	void *base;        /* what famrt_munmap gets (the address returned) */
+	void *region;      /* reserved region (NULL: device mapping itself) */
+	size_t region_len;
+	uint64_t pieces;
+	struct famrt_mapping *next;
+};
+
+struct famrt {
+	pthread_mutex_t lock; /* client, cache, mapping list, counters */
+	struct famrt_client *client;
+	pid_t pid;            /* the process the connection belongs to */
+	char socket[108];
+	uint32_t ndevs;
+	struct famrt_dev dev[32];
+	uint8_t *base[32];    /* device mappings, NULL when not accessible */
+	bool writable[32];
+	bool noncoherent;
+	/* File cache: a hash of paths. */
+	struct famrt_inode **cache;
+	size_t nbuckets, ncached;
+	uint64_t open_files;
+	/* famrt_mmap bookkeeping. */
+	struct famrt_mapping *maps;
+	uint64_t map_pieces, map_budget;
+	struct famrt *reg_next; /* registry for fork handling */
+};
+
+struct famrt_file {
+	struct famrt *fs;
+	struct famrt_inode *ino;
+	const struct famrt_fmap *map;
+	uint8_t *const *base;
+	uint64_t size;
+	uint8_t *direct;     /* one-run file: the bytes, else NULL */
+	bool writable;
+	bool noncoherent;
+};
+
+/* Record a failure for famrt_errmsg(); returns -code. */
+__attribute__((format(printf, 2, 3))) int famrt_fail(int code,
+						     const char *fmt, ...);
+/* Record e's message; returns -e->code. */
+int famrt_fail_err(const struct famrt_err *e);
+
+/* Reconnect to the service if this is a forked child (lock held). */
+int famrt_ensure_conn(struct famrt *fs);
+
+/* Copy routines chosen once by CPU features (io.c). */
+void famrt_copy_to_dev(void *dst, const void *src, size_t len);
+void famrt_copy_from_dev(void *dst, const void *src, size_t len);
+/* Bytes from which writes use non-temporal stores (0: never). */
+size_t famrt_nt_threshold(void);
+
+#endif

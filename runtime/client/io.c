@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libfamrt data path: resolve runs with the fmap, copy. No system call and
+ * no lock: a file's map and the device mappings never change while it is
+ * open.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <famrt/famrt.h>
+
+#include "client/internal.h"
+
+/* ---- copy routines ---- */
+
+/*
+ * Streaming (non-temporal) stores: the bytes go to memory without filling
+ * the cache, which pays for large writes to device memory (no cache
+ * pollution, nothing left to write back at flush). Below the threshold a
+ * plain memcpy is faster.
+ */
+__attribute__((target("avx2"))) static void copy_nt_avx2(void *dst,
+							 const void *src,
+							 size_t len)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+	size_t head = (64 - ((uintptr_t)d & 63)) & 63;
+
+	if (head > len)
+		head = len;
+	memcpy(d, s, head);
+	d += head;
+	s += head;
+	len -= head;
+	while (len >= 128) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)s);
+		__m256i b = _mm256_loadu_si256((const __m256i *)(s + 32));
+		__m256i c = _mm256_loadu_si256((const __m256i *)(s + 64));
+		__m256i e = _mm256_loadu_si256((const __m256i *)(s + 96));
+
+		_mm256_stream_si256((__m256i *)d, a);
+		_mm256_stream_si256((__m256i *)(d + 32), b);
+		_mm256_stream_si256((__m256i *)(d + 64), c);
+		_mm256_stream_si256((__m256i *)(d + 96), e);
+		d += 128;
+		s += 128;
+		len -= 128;
+	}
+	memcpy(d, s, len);
+	_mm_sfence();
+}
+
+static void copy_nt_sse2(void *dst, const void *src, size_t len)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+	size_t head = (16 - ((uintptr_t)d & 15)) & 15;
+
+	if (head > len)
+		head = len;
+	memcpy(d, s, head);
+	d += head;
+	s += head;
+	len -= head;
+	while (len >= 64) {
+		__m128i a = _mm_loadu_si128((const __m128i *)s);
+		__m128i b = _mm_loadu_si128((const __m128i *)(s + 16));
+		__m128i c = _mm_loadu_si128((const __m128i *)(s + 32));
+		__m128i e = _mm_loadu_si128((const __m128i *)(s + 48));
+
+		_mm_stream_si128((__m128i *)d, a);
+		_mm_stream_si128((__m128i *)(d + 16), b);
+		_mm_stream_si128((__m128i *)(d + 32), c);
+		_mm_stream_si128((__m128i *)(d + 48), e);
+		d += 64;
+		s += 64;
+		len -= 64;
+	}
+	memcpy(d, s, len);
+	_mm_sfence();
+}
+
+struct copy_choice {
+	void (*nt)(void *, const void *, size_t);
+	size_t threshold;
+};
+
+static struct copy_choice choice;
+static pthread_once_t choice_once = PTHREAD_ONCE_INIT;
+
+static void choose(void)
+{
+	const char *env = getenv("FAMRT_NT_THRESHOLD");
+
+	__builtin_cpu_init();
+	choice.nt = __builtin_cpu_supports("avx2") ? copy_nt_avx2 :
+						     copy_nt_sse2;
+	/* Measured on this project's machines: bench_io's write cases. */
+	choice.threshold = 256 * 1024;
+	if (env && *env) {
+		char *end;
+		unsigned long long v = strtoull(env, &end, 0);
+
+		if (!*end)
+			choice.threshold = v ? (size_t)v : SIZE_MAX;
+	}
+}
+
+size_t famrt_nt_threshold(void)
+{
+	pthread_once(&choice_once, choose);
+	return choice.threshold == SIZE_MAX ? 0 : choice.threshold;
+}
+
+void famrt_copy_to_dev(void *dst, const void *src, size_t len)
+{
+	pthread_once(&choice_once, choose);
+	if (len >= choice.threshold)
+		choice.nt(dst, src, len);
+	else
+		memcpy(dst, src, len);
+}
+
+void famrt_copy_from_dev(void *dst, const void *src, size_t len)
+{
+	memcpy(dst, src, len);
+}
+
+/* ---- read and write ---- */
+
+static ssize_t check_file(const struct famrt_file *f, const void *buf,
+			  size_t len)
+{
+	if (!f)
+		return famrt_fail(EBADF, "no file");
+	if (!buf && len)
+		return famrt_fail(EFAULT, "no buffer");
+	if (len > SSIZE_MAX)
+		return famrt_fail(EINVAL, "length %zu is over SSIZE_MAX", len);
+	return 0;
+}
+
+ssize_t famrt_pread(struct famrt_file *f, void *buf, size_t len, uint64_t off)
+{
+	struct famrt_fmap_iter it;
+	struct famrt_fmap_run r;
+	uint8_t *dst = buf;
+	ssize_t rc = check_file(f, buf, len);
+
+	if (rc)
+		return rc;
+	if (off >= f->size)
+		return 0;
+	if (len > f->size - off)
+		len = f->size - off;
+	if (f->direct && !f->noncoherent) {
+		memcpy(buf, f->direct + off, len);
+		return (ssize_t)len;
+	}
+	famrt_fmap_iter_init(&it, f->map, off, len);
+	while (famrt_fmap_iter_next(&it, &r)) {
+		const uint8_t *src = f->base[r.dev] + r.dev_off;
+
+		if (f->noncoherent)
+			famrt_invalidate_range(src, r.len);
+		memcpy(dst, src, r.len);
+		dst += r.len;
+	}
+	return (ssize_t)len;
+}
+
+ssize_t famrt_pwrite(struct famrt_file *f, const void *buf, size_t len,
+		     uint64_t off)
+{
+	struct famrt_fmap_iter it;
+	struct famrt_fmap_run r;
+	const uint8_t *src = buf;
+	ssize_t rc = check_file(f, buf, len);
+
+	if (rc)
+		return rc;
+	if (!f->writable)
+		return famrt_fail(EBADF, "'%s' is not open for writing",
+				  f->ino->path);
+	if (!len)
+		return 0;
+	if (off >= f->size)
+		return famrt_fail(EFBIG,
+				  "'%s': offset %llu is at or past the end of "
+				  "the file (%llu bytes); famrt files do not "
+				  "grow",
+				  f->ino->path, (unsigned long long)off,
+				  (unsigned long long)f->size);
+	if (len > f->size - off)
+		len = f->size - off;
+	if (f->direct) {
+		famrt_copy_to_dev(f->direct + off, buf, len);
+		return (ssize_t)len;
+	}
+	famrt_fmap_iter_init(&it, f->map, off, len);
+	while (famrt_fmap_iter_next(&it, &r)) {
+		famrt_copy_to_dev(f->base[r.dev] + r.dev_off, src, r.len);
+		src += r.len;
+	}
+	return (ssize_t)len;
+}
+
+ssize_t famrt_preadv(struct famrt_file *f, const struct iovec *iov, int iovcnt,
+		     uint64_t off)
+{
+	ssize_t total = 0;
+
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return famrt_fail(EINVAL, "iovcnt %d", iovcnt);
+	for (int i = 0; i < iovcnt; i++) {
+		ssize_t n = famrt_pread(f, iov[i].iov_base, iov[i].iov_len,
+					off + (uint64_t)total);
+
+		if (n < 0)
+			return total ? total : n;
+		total += n;
+		if ((size_t)n < iov[i].iov_len)
+			break;
+	}
+	return total;
+}
+
+ssize_t famrt_pwritev(struct famrt_file *f, const struct iovec *iov,
+		      int iovcnt, uint64_t off)
+{
+	ssize_t total = 0;
+
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return famrt_fail(EINVAL, "iovcnt %d", iovcnt);
+	for (int i = 0; i < iovcnt; i++) {
+		ssize_t n;
+
+		if (!iov[i].iov_len)
+			continue;
+		n = famrt_pwrite(f, iov[i].iov_base, iov[i].iov_len,
+				 off + (uint64_t)total);
+		if (n < 0)
+			return total ? total : n;
+		total += n;
+		if ((size_t)n < iov[i].iov_len)
+			break;
+	}
+	return total;
+}
+
+/* ---- cache maintenance ---- */
+
+static int each_run(struct famrt_file *f, uint64_t off, uint64_t len,
+		    void (*fn)(const void *, size_t))
+{
+	struct famrt_fmap_iter it;
+	struct famrt_fmap_run r;
+
+	if (!f)
+		return famrt_fail(EBADF, "no file");
+	if (off > f->size)
+		return famrt_fail(EINVAL,
+				  "offset %llu is past the end of '%s' (%llu "
+				  "bytes)",
+				  (unsigned long long)off, f->ino->path,
+				  (unsigned long long)f->size);
+	if (!len)
+		len = f->size - off;
+	famrt_fmap_iter_init(&it, f->map, off, len);
+	while (famrt_fmap_iter_next(&it, &r))
+		fn(f->base[r.dev] + r.dev_off, r.len);
+	return 0;
+}
+
+int famrt_flush(struct famrt_file *f, uint64_t off, uint64_t len)
+{
+	return each_run(f, off, len, famrt_flush_range);
+}
+
+int famrt_invalidate(struct famrt_file *f, uint64_t off, uint64_t len)
+{
+	return each_run(f, off, len, famrt_invalidate_range);
+}
+
+int famrt_fsync(struct famrt_file *f)
+{
+	return famrt_flush(f, 0, 0);
+}

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libfamrt against a real famrtd: create, write, read back, map, after a
+ * fork, and the errors at the edges.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <famrt/famrt.h>
+
+#include "famrtd_harness.h"
+
+struct env {
+	struct h_fs fs;
+	struct h_famrtd d;
+	struct famrt *c;
+};
+
+static int setup(void **state)
+{
+	struct env *v = calloc(1, sizeof(*v));
+	struct famrt_connect_opts o = { .size = sizeof(o) };
+
+	*state = NULL;
+	if (!v)
+		return -1;
+	if (h_fs_make(&v->fs, 3, 64u << 20, "host-a")) {
+		free(v);
+		return -1;
+	}
+	if (h_famrtd_start(&v->d, &v->fs, "svc", "host-a", NULL)) {
+		h_fs_remove(&v->fs);
+		free(v);
+		return -1;
+	}
+	o.socket = v->d.socket;
+	if (famrt_connect(&v->c, &o)) {
+		fprintf(stderr, "connect: %s\n", famrt_errmsg());
+		h_famrtd_kill(&v->d);
+		h_fs_remove(&v->fs);
+		free(v);
+		return -1;
+	}
+	*state = v;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *v = *state;
+
+	if (!v)
+		return 0;
+	famrt_disconnect(v->c);
+	h_famrtd_kill(&v->d);
+	h_fs_remove(&v->fs);
+	free(v);
+	return 0;
+}
+
+static void fill(uint8_t *p, size_t n, uint64_t seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		p[i] = (uint8_t)(seed >> 56);
+	}
+}
+
+/* Write a pattern, read it back in pieces of every size class. */
+static void roundtrip(struct env *v, const char *path,
+		      const struct famrt_layout *lay, uint64_t size)
+{
+	struct famrt_file *f;
+	uint8_t *ref = malloc(size), *got = malloc(size);
+	uint64_t off;
+	ssize_t n;
+
+	assert_non_null(ref);
+	assert_non_null(got);
+	fill(ref, size, size);
+	assert_int_equal(famrt_create(v->c, path, 0644, size, lay, &f), 0);
+	assert_int_equal(famrt_file_size(f), size);
+	/* Written in odd-sized pieces that cross every boundary. */
+	for (off = 0; off < size; off += (uint64_t)n) {
+		size_t len = (size_t)(off % 7919 + 1) * 37;
+
+		if (len > size - off)
+			len = size - off;
+		n = famrt_pwrite(f, ref + off, len, off);
+		assert_int_equal(n, (ssize_t)len);
+	}
+	assert_int_equal(famrt_fsync(f), 0);
+	memset(got, 0, size);
+	assert_int_equal(famrt_pread(f, got, size, 0), (ssize_t)size);
+	assert_memory_equal(got, ref, size);
+	for (int i = 0; i < 300; i++) {
+		uint64_t o = (uint64_t)rand() % size;
+		size_t len = (size_t)rand() % (3u << 20);
+		size_t want;
+
+		if (len > size)
+			len = size; /* got holds size bytes */
+		want = len < size - o ? len : size - o;
+		assert_int_equal(famrt_pread(f, got, len, o), (ssize_t)want);
+		assert_memory_equal(got, ref + o, want);
+	}
+	/* At and past the end. */
+	assert_int_equal(famrt_pread(f, got, 10, size), 0);
+	assert_int_equal(famrt_pread(f, got, 10, size + 100), 0);
+	assert_int_equal(famrt_pread(f, got, 100, size - 10), 10);
+	assert_int_equal(famrt_pwrite(f, ref, 10, size), -EFBIG);
+	assert_non_null(strstr(famrt_errmsg(), "grow"));
+	assert_int_equal(famrt_pwrite(f, ref + size - 10, 100, size - 10), 10);
+	assert_int_equal(famrt_close(f), 0);
+
+	/* A read-only open sees the same bytes and cannot write. */
+	assert_int_equal(famrt_open(v->c, path, O_RDONLY, &f), 0);
+	assert_int_equal(famrt_pread(f, got, size, 0), (ssize_t)size);
+	assert_memory_equal(got, ref, size);
+	assert_int_equal(famrt_pwrite(f, ref, 1, 0), -EBADF);
+	{
+		void *p;
+
+		assert_int_equal(famrt_mmap(f, 0, 0, PROT_READ, &p), 0);
+		assert_memory_equal(p, ref, size);
+		assert_int_equal(famrt_munmap(v->c, p), 0);
+		if (size > (6u << 20)) {
+			assert_int_equal(famrt_mmap(f, 5u << 20, 1u << 20,
+						    PROT_READ, &p),
+					 0);
+			assert_memory_equal(p, ref + (5u << 20), 1u << 20);
+			assert_int_equal(famrt_munmap(v->c, p), 0);
+		}
+		assert_int_equal(famrt_mmap(f, 0, 0, PROT_READ | PROT_WRITE,
+					    &p),
+				 -EACCES);
+	}
+	assert_int_equal(famrt_close(f), 0);
+	free(ref);
+	free(got);
+}
+
+static void test_simple(void **state)
+{
+	roundtrip(*state, "/simple", NULL, (9u << 20) + 12345);
+}
+
+static void test_interleaved(void **state)
+{
+	struct famrt_layout lay = { .size = sizeof(lay), .interleave = true };
+
+	roundtrip(*state, "/ilv3", &lay, (21u << 20) + 777);
+	lay.ndevs = 2;
+	lay.devs[0] = 2;
+	lay.devs[1] = 0;
+	roundtrip(*state, "/ilv2", &lay, 13u << 20);
+}
+
+static void test_fork_child_reads(void **state)
+{
+	struct env *v = *state;
+	struct famrt_file *f;
+	uint8_t buf[4096], ref[4096];
+	pid_t pid;
+	int st;
+
+	fill(ref, sizeof(ref), 42);
+	assert_int_equal(famrt_create(v->c, "/forked", 0644, 1u << 20, NULL,
+				      &f),
+			 0);
+	assert_int_equal(famrt_pwrite(f, ref, sizeof(ref), 4096), 4096);
+	pid = fork();
+	if (pid == 0) {
+		struct famrt_file *g;
+
+		/* Inherited handle, then a new open (needs a reconnect). */
+		if (famrt_pread(f, buf, sizeof(buf), 4096) != 4096 ||
+		    memcmp(buf, ref, sizeof(buf)))
+			_exit(1);
+		if (famrt_open(v->c, "/simple", O_RDONLY, &g))
+			_exit(2);
+		if (famrt_pread(g, buf, 16, 0) != 16)
+			_exit(3);
+		famrt_close(g);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(famrt_close(f), 0);
+}
+
+static void test_errors(void **state)
+{
+	struct env *v = *state;
+	struct famrt_file *f;
+	struct famrt_stat st;
+	struct famrt_dir *d;
+	struct famrt_dirent de;
+	int n = 0;
+
+	assert_int_equal(famrt_open(v->c, "/nope", O_RDONLY, &f), -ENOENT);
+	assert_non_null(strstr(famrt_errmsg(), "/nope"));
+	assert_int_equal(famrt_open(v->c, "/", O_RDONLY, &f), -EISDIR);
+	assert_int_equal(famrt_open(v->c, "rel", O_RDONLY, &f), -EINVAL);
+	assert_int_equal(famrt_open(v->c, "/simple", O_RDONLY | O_CREAT, &f),
+			 -EINVAL);
+	assert_int_equal(famrt_create(v->c, "/simple", 0644, 1, NULL, &f),
+			 -EEXIST);
+	assert_int_equal(famrt_stat(v->c, "/simple", &st), 0);
+	assert_int_equal(st.size, (9u << 20) + 12345);
+	assert_int_equal(famrt_mkdir(v->c, "/dir", 0755), 0);
+	assert_int_equal(famrt_opendir(v->c, "/", &d), 0);
+	while (famrt_readdir(d, &de) == 1)
+		n++;
+	assert_true(n >= 4);
+	famrt_closedir(d);
+	/* Open files keep the connection. */
+	assert_int_equal(famrt_open(v->c, "/simple", O_RDONLY, &f), 0);
+	assert_int_equal(famrt_disconnect(v->c), -EBUSY);
+	famrt_close(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_simple),
+		cmocka_unit_test(test_interleaved),
+		cmocka_unit_test(test_fork_child_reads),
+		cmocka_unit_test(test_errors),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
