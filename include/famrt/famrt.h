@@ -111,6 +111,23 @@ FAMRT_API int famrt_create(struct famrt *fs, const char *path, mode_t mode,
 			   uint64_t size, const struct famrt_layout *lay,
 			   struct famrt_file **out);
 
+/*
+ * Create a file by writing it: the file starts empty, grows as famrt_pwrite
+ * writes past its end (space is reserved as it grows, in extents that grow
+ * geometrically), and is visible to no one else until famrt_fsync or
+ * famrt_close commits it to the log with its final size; from then on its
+ * size is fixed like any other file's. If the writer dies first, no file
+ * appears and no space is lost. EEXIST if the path exists or is being
+ * written; EROFS on a host that is not the master.
+ */
+FAMRT_API int famrt_create_growing(struct famrt *fs, const char *path,
+				   mode_t mode, struct famrt_file **out);
+
+/*
+ * Close a file. For a file made with famrt_create_growing and not yet
+ * committed, this commits it; a failure to commit is returned (and the
+ * file does not exist).
+ */
 FAMRT_API int famrt_close(struct famrt_file *f);
 FAMRT_API int famrt_fstat(struct famrt_file *f, struct famrt_stat *st);
 FAMRT_API uint64_t famrt_file_size(const struct famrt_file *f);
@@ -144,7 +161,7 @@ FAMRT_API ssize_t famrt_pwritev(struct famrt_file *f, const struct iovec *iov,
 FAMRT_API int famrt_flush(struct famrt_file *f, uint64_t off, uint64_t len);
 FAMRT_API int famrt_invalidate(struct famrt_file *f, uint64_t off,
 			       uint64_t len);
-/* Flush the whole file. */
+/* Flush the whole file; commit a file being created by writing. */
 FAMRT_API int famrt_fsync(struct famrt_file *f);
 
 /*

@@ -574,6 +574,31 @@ static int check_access(struct famrt *fs, const char *path,
 	return 0;
 }
 
+int famrt_file_attach(struct famrt_file *f, const char *path)
+{
+	struct famrt *fs = f->fs;
+	struct famrt_inode *i;
+	bool w = true;
+	int rc = inode_get(fs, path, FAMRT_OPEN_READ | FAMRT_OPEN_WRITE, &i);
+
+	if (rc == -EACCES) {
+		/* Committed with a mode that does not let us write. */
+		w = false;
+		rc = inode_get(fs, path, FAMRT_OPEN_READ, &i);
+	}
+	if (!rc)
+		rc = check_access(fs, path, i->map, w);
+	if (rc)
+		return rc;
+	f->ino = i;
+	f->map = i->map;
+	f->size = i->attr.size;
+	f->direct = i->direct;
+	f->writable = w;
+	i->nopen++;
+	return 0;
+}
+
 int famrt_open(struct famrt *fs, const char *path, int flags,
 	       struct famrt_file **out)
 {
@@ -668,16 +693,23 @@ int famrt_create(struct famrt *fs, const char *path, mode_t mode,
 int famrt_close(struct famrt_file *f)
 {
 	struct famrt *fs;
+	int rc = 0;
 
 	if (!f)
 		return famrt_fail(EBADF, "famrt_close: no file");
 	fs = f->fs;
+	if (f->grow) {
+		rc = famrt_grow_commit(f);
+		if (rc)
+			famrt_grow_abort(f); /* keeps the message */
+	}
 	pthread_mutex_lock(&fs->lock);
-	f->ino->nopen--;
+	if (f->ino)
+		f->ino->nopen--;
 	fs->open_files--;
 	pthread_mutex_unlock(&fs->lock);
 	free(f);
-	return 0;
+	return rc;
 }
 
 static void stat_of(const struct famrt_proto_attr *a, struct famrt_stat *st)
@@ -723,18 +755,40 @@ int famrt_stat(struct famrt *fs, const char *path, struct famrt_stat *st)
 
 int famrt_fstat(struct famrt_file *f, struct famrt_stat *st)
 {
+	if (f->grow) {
+		struct famrt_growing *g = f->grow;
+
+		memset(st, 0, sizeof(*st));
+		pthread_mutex_lock(&g->lock);
+		st->size = g->size;
+		st->alloc_bytes = g->capacity;
+		pthread_mutex_unlock(&g->lock);
+		st->mode = S_IFREG | g->mode;
+		st->uid = getuid();
+		st->gid = getgid();
+		st->nlink = 1;
+		return 0;
+	}
 	stat_of(&f->ino->attr, st);
 	return 0;
 }
 
 uint64_t famrt_file_size(const struct famrt_file *f)
 {
+	if (f->grow) {
+		uint64_t n;
+
+		pthread_mutex_lock(&f->grow->lock);
+		n = f->grow->size;
+		pthread_mutex_unlock(&f->grow->lock);
+		return n;
+	}
 	return f->size;
 }
 
 const struct famrt_fmap *famrt_file_fmap(const struct famrt_file *f)
 {
-	return f->map;
+	return f->map; /* NULL while a file is being created by writing */
 }
 
 int famrt_mkdir(struct famrt *fs, const char *path, mode_t mode)

@@ -53,8 +53,22 @@ struct famrt {
 	struct famrt *reg_next; /* registry for fork handling */
 };
 
+/* A file created by writing, until it is committed. */
+struct famrt_growing {
+	pthread_mutex_t lock;   /* growth and size */
+	uint64_t handle;        /* the service's name for it */
+	char *path;
+	uint32_t mode;
+	uint64_t capacity;      /* bytes reserved */
+	uint64_t size;          /* bytes written so far (high-water mark) */
+	uint32_t n;             /* extents reserved */
+	struct famrt_fmap_strip ext[FAMRT_FMAP_MAX_EXTENTS];
+	uint64_t start[FAMRT_FMAP_MAX_EXTENTS + 1]; /* file offset of each */
+};
+
 struct famrt_file {
 	struct famrt *fs;
+	struct famrt_growing *grow; /* not NULL until committed */
 	struct famrt_inode *ino;
 	const struct famrt_fmap *map;
 	uint8_t *const *base;
@@ -72,6 +86,18 @@ int famrt_fail_err(const struct famrt_err *e);
 
 /* Reconnect to the service if this is a forked child (lock held). */
 int famrt_ensure_conn(struct famrt *fs);
+
+/* Growing files (grow.c). */
+ssize_t famrt_grow_pread(struct famrt_file *f, void *buf, size_t len,
+			 uint64_t off);
+ssize_t famrt_grow_pwrite(struct famrt_file *f, const void *buf, size_t len,
+			  uint64_t off);
+/* Flush, commit to the log and turn f into an ordinary open file. */
+int famrt_grow_commit(struct famrt_file *f);
+/* Give the space back (after a failure, or a close that cannot commit). */
+void famrt_grow_abort(struct famrt_file *f);
+/* Open a cached inode as an ordinary file (famrt.c; lock held). */
+int famrt_file_attach(struct famrt_file *f, const char *path);
 
 /* Copy routines chosen once by CPU features (io.c). */
 void famrt_copy_to_dev(void *dst, const void *src, size_t len);

@@ -153,6 +153,8 @@ ssize_t famrt_pread(struct famrt_file *f, void *buf, size_t len, uint64_t off)
 
 	if (rc)
 		return rc;
+	if (__builtin_expect(f->grow != NULL, 0))
+		return famrt_grow_pread(f, buf, len, off);
 	if (off >= f->size)
 		return 0;
 	if (len > f->size - off)
@@ -183,6 +185,8 @@ ssize_t famrt_pwrite(struct famrt_file *f, const void *buf, size_t len,
 
 	if (rc)
 		return rc;
+	if (__builtin_expect(f->grow != NULL, 0))
+		return famrt_grow_pwrite(f, buf, len, off);
 	if (!f->writable)
 		return famrt_fail(EBADF, "'%s' is not open for writing",
 				  f->ino->path);
@@ -262,6 +266,11 @@ static int each_run(struct famrt_file *f, uint64_t off, uint64_t len,
 
 	if (!f)
 		return famrt_fail(EBADF, "no file");
+	if (f->grow)
+		return famrt_fail(EINVAL,
+				  "'%s' is still being written: famrt_fsync "
+				  "commits it",
+				  f->grow->path);
 	if (off > f->size)
 		return famrt_fail(EINVAL,
 				  "offset %llu is past the end of '%s' (%llu "
@@ -288,5 +297,7 @@ int famrt_invalidate(struct famrt_file *f, uint64_t off, uint64_t len)
 
 int famrt_fsync(struct famrt_file *f)
 {
+	if (f && f->grow)
+		return famrt_grow_commit(f);
 	return famrt_flush(f, 0, 0);
 }

@@ -76,6 +76,11 @@ int famrt_mmap(struct famrt_file *f, uint64_t off, size_t len, int prot,
 	if (!f)
 		return famrt_fail(EBADF, "no file");
 	fs = f->fs;
+	if (f->grow)
+		return famrt_fail(EINVAL,
+				  "'%s' is still being written and cannot be "
+				  "mapped before famrt_fsync commits it",
+				  f->grow->path);
 	if (prot & ~(PROT_READ | PROT_WRITE))
 		return famrt_fail(EINVAL, "famrt_mmap: prot 0x%x (only "
 					  "PROT_READ and PROT_WRITE)",

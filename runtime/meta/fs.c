@@ -1253,3 +1253,21 @@ const struct famrt_node *famrt_fs_lookup(struct famrt_fs *fs, const char *path,
 {
 	return famrt_ns_lookup(fs->ns, path, strlen(path), rc, e);
 }
+
+/* ---- hooks for grow.c (files created by writing) ---- */
+
+int famrt_fs_lock(struct famrt_fs *fs, struct famrt_err *e)
+{
+	return lock_log(fs, e);
+}
+
+void famrt_fs_unlock(struct famrt_fs *fs)
+{
+	unlock_log(fs);
+}
+
+int famrt_fs_append(struct famrt_fs *fs, uint16_t type, const uint8_t *payload,
+		    uint32_t len, struct famrt_err *e)
+{
+	return append_apply(fs, type, payload, len, e);
+}

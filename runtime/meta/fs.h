@@ -114,6 +114,41 @@ int famrt_fs_create(struct famrt_fs *fs, const char *path, uint32_t mode,
 int famrt_fs_add_device(struct famrt_fs *fs, const char *path,
 			struct famrt_err *e);
 
+/*
+ * Files created by writing (grow.c): space is reserved as a file grows,
+ * in the allocator only (never logged, so a crash leaks nothing), and the
+ * file is committed to the log in one create entry at the end.
+ */
+struct famrt_reservation {
+	uint32_t n;
+	struct famrt_fmap_strip ext[FAMRT_FMAP_MAX_EXTENTS];
+	uint64_t bytes; /* reserved in all */
+};
+/*
+ * Reserve at least `bytes` more (rounded up to the unit), appended to r as
+ * one or more extents; *added gets how many. E2BIG when the file would need
+ * more than 32 extents; ENOSPC when there is no room; EROFS off the master.
+ */
+int famrt_fs_reserve(struct famrt_fs *fs, struct famrt_reservation *r,
+		     uint64_t bytes, uint32_t *added, struct famrt_err *e);
+/* Give back everything r holds. */
+void famrt_fs_unreserve(struct famrt_fs *fs, struct famrt_reservation *r);
+/*
+ * Log path as a regular file of `size` bytes made of r's extents in order
+ * (trimmed to what size needs; the rest returns to free space). On success
+ * r is empty; on failure r still holds everything.
+ */
+int famrt_fs_commit(struct famrt_fs *fs, const char *path, uint32_t mode,
+		    uint32_t uid, uint32_t gid, uint64_t size,
+		    struct famrt_reservation *r, const struct famrt_node **out,
+		    struct famrt_err *e);
+
+/* Internal to the meta module: the append lock and appending. */
+int famrt_fs_lock(struct famrt_fs *fs, struct famrt_err *e);
+void famrt_fs_unlock(struct famrt_fs *fs);
+int famrt_fs_append(struct famrt_fs *fs, uint16_t type, const uint8_t *payload,
+		    uint32_t len, struct famrt_err *e);
+
 /* Lookup through the namespace (no follow). */
 const struct famrt_node *famrt_fs_lookup(struct famrt_fs *fs, const char *path,
 					 int *rc, struct famrt_err *e);

@@ -14,6 +14,7 @@
 
 #include "meta/format.h"
 #include "proto/client.h"
+#include "util/bytes.h"
 
 struct famrt_client {
 	int fd;
@@ -588,4 +589,114 @@ int famrt_client_statfs(struct famrt_client *c,
 			struct famrt_proto_statfs_rep *s, struct famrt_err *e)
 {
 	return LOCKED(c, do_statfs(c, s, e));
+}
+
+/* ---- files created by writing ---- */
+
+static int do_begin(struct famrt_client *c, const char *path, uint32_t mode,
+		    uint64_t *handle, struct famrt_err *e)
+{
+	uint8_t req[FAMRT_PROTO_REQ_MAX];
+	uint64_t id = ++c->next_id;
+	const uint8_t *body;
+	size_t blen;
+	int rc = call(c, FAMRT_OP_BEGIN, req,
+		      famrt_proto_begin_req_encode(req, sizeof(req), id, mode,
+						   path),
+		      id, &body, &blen, NULL, NULL, e);
+
+	if (rc)
+		return rc;
+	if (blen != 8)
+		return famrt_err_set(e, EPROTO, "begin reply is %zu bytes",
+				     blen);
+	*handle = famrt_le64_get(body);
+	return 0;
+}
+
+int famrt_client_begin(struct famrt_client *c, const char *path, uint32_t mode,
+		       uint64_t *handle, struct famrt_err *e)
+{
+	return LOCKED(c, do_begin(c, path, mode, handle, e));
+}
+
+static int do_alloc(struct famrt_client *c, uint64_t handle, uint64_t bytes,
+		    struct famrt_fmap_strip *x, uint32_t *n,
+		    struct famrt_err *e)
+{
+	uint8_t req[64];
+	uint64_t id = ++c->next_id;
+	const uint8_t *body;
+	size_t blen;
+	int rc = call(c, FAMRT_OP_ALLOC, req,
+		      famrt_proto_alloc_req_encode(req, sizeof(req), id, handle,
+						   bytes),
+		      id, &body, &blen, NULL, NULL, e);
+
+	if (!rc)
+		rc = famrt_proto_extents_get(body, blen, x, n, e);
+	for (uint32_t i = 0; !rc && i < *n; i++) {
+		uint64_t end;
+
+		if (x[i].devindex >= c->devs.ndevs ||
+		    __builtin_add_overflow(x[i].offset, x[i].len, &end) ||
+		    end > c->dev_size[x[i].devindex] ||
+		    x[i].offset % c->dev_align[x[i].devindex] ||
+		    x[i].len % c->dev_align[x[i].devindex])
+			rc = famrt_err_set(e, EPROTO,
+					   "famrtd reserved an extent outside "
+					   "or misaligned on device %u",
+					   x[i].devindex);
+	}
+	return rc;
+}
+
+int famrt_client_alloc(struct famrt_client *c, uint64_t handle, uint64_t bytes,
+		       struct famrt_fmap_strip *x, uint32_t *n,
+		       struct famrt_err *e)
+{
+	*n = 0;
+	return LOCKED(c, do_alloc(c, handle, bytes, x, n, e));
+}
+
+static int do_commit(struct famrt_client *c, uint64_t handle, uint64_t size,
+		     uint32_t mode, struct famrt_proto_attr *a,
+		     struct famrt_err *e)
+{
+	struct famrt_proto_commit_req r = { .handle = handle, .size = size,
+					    .mode = mode };
+	uint8_t req[64];
+	uint64_t id = ++c->next_id;
+
+	return attr_call(c, FAMRT_OP_COMMIT, req,
+			 famrt_proto_commit_req_encode(req, sizeof(req), id,
+						       &r),
+			 id, a, e);
+}
+
+int famrt_client_commit(struct famrt_client *c, uint64_t handle, uint64_t size,
+			uint32_t mode, struct famrt_proto_attr *a,
+			struct famrt_err *e)
+{
+	return LOCKED(c, do_commit(c, handle, size, mode, a, e));
+}
+
+static int do_abort(struct famrt_client *c, uint64_t handle,
+		    struct famrt_err *e)
+{
+	uint8_t req[64];
+	uint64_t id = ++c->next_id;
+	const uint8_t *body;
+	size_t blen;
+
+	return call(c, FAMRT_OP_ABORT, req,
+		    famrt_proto_ino_req_encode(req, sizeof(req), FAMRT_OP_ABORT,
+					       id, handle),
+		    id, &body, &blen, NULL, NULL, e);
+}
+
+int famrt_client_abort(struct famrt_client *c, uint64_t handle,
+		       struct famrt_err *e)
+{
+	return LOCKED(c, do_abort(c, handle, e));
 }

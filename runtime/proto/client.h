@@ -81,6 +81,21 @@ int famrt_client_get_fmap(struct famrt_client *c, uint64_t ino,
 int famrt_client_open(struct famrt_client *c, const char *path,
 		      uint32_t access, struct famrt_proto_attr *a,
 		      struct famrt_fmap **map, struct famrt_err *e);
+/* Files created by writing (see FAMRT_OP_BEGIN in proto.h). */
+int famrt_client_begin(struct famrt_client *c, const char *path, uint32_t mode,
+		       uint64_t *handle, struct famrt_err *e);
+/*
+ * Reserve at least bytes more; x (32 entries) gets the new extents, *n how
+ * many. Each is checked against the device table.
+ */
+int famrt_client_alloc(struct famrt_client *c, uint64_t handle, uint64_t bytes,
+		       struct famrt_fmap_strip *x, uint32_t *n,
+		       struct famrt_err *e);
+int famrt_client_commit(struct famrt_client *c, uint64_t handle, uint64_t size,
+			uint32_t mode, struct famrt_proto_attr *a,
+			struct famrt_err *e);
+int famrt_client_abort(struct famrt_client *c, uint64_t handle,
+		       struct famrt_err *e);
 int famrt_client_create(struct famrt_client *c, const char *path,
 			const struct famrt_proto_create_req *req,
 			struct famrt_proto_attr *a, struct famrt_err *e);

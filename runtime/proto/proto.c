@@ -41,6 +41,8 @@ static const char *const op_names[FAMRT_OP_COUNT_] = {
 	[FAMRT_OP_READDIR] = "readdir",	    [FAMRT_OP_GET_FMAP] = "get_fmap",
 	[FAMRT_OP_CREATE] = "create",	    [FAMRT_OP_MKDIR] = "mkdir",
 	[FAMRT_OP_STATFS] = "statfs",	    [FAMRT_OP_OPEN] = "open",
+	[FAMRT_OP_BEGIN] = "begin",	    [FAMRT_OP_ALLOC] = "alloc",
+	[FAMRT_OP_COMMIT] = "commit",	    [FAMRT_OP_ABORT] = "abort",
 };
 
 const char *famrt_op_name(uint16_t op)
@@ -189,10 +191,37 @@ int famrt_proto_req_decode(const uint8_t *buf, size_t len,
 				r->hdr.op, &r->u.path.path, e);
 	case FAMRT_OP_GETATTR:
 	case FAMRT_OP_GET_FMAP:
+	case FAMRT_OP_ABORT:
 		rc = want_len(n, 8, r->hdr.op, e);
 		if (!rc)
 			r->u.ino.ino = famrt_le64_get(p);
 		return rc;
+	case FAMRT_OP_ALLOC:
+		rc = want_len(n, 16, r->hdr.op, e);
+		if (rc)
+			return rc;
+		r->u.alloc.handle = famrt_le64_get(p);
+		r->u.alloc.bytes = famrt_le64_get(p + 8);
+		if (!r->u.alloc.bytes)
+			return famrt_err_set(e, EINVAL, "alloc of 0 bytes");
+		return 0;
+	case FAMRT_OP_COMMIT:
+		rc = want_len(n, 24, r->hdr.op, e);
+		if (rc)
+			return rc;
+		r->u.commit.handle = famrt_le64_get(p);
+		r->u.commit.size = famrt_le64_get(p + 8);
+		r->u.commit.mode = famrt_le32_get(p + 16);
+		if (!zero(p + 20, 4))
+			return famrt_err_set(e, EPROTO,
+					     "commit reserved field not zero");
+		if (r->u.commit.mode != FAMRT_COMMIT_KEEP_MODE &&
+		    (r->u.commit.mode & ~07777u))
+			return famrt_err_set(e, EINVAL,
+					     "commit mode 0%o has bits beyond "
+					     "07777",
+					     r->u.commit.mode);
+		return 0;
 	case FAMRT_OP_READDIR:
 		rc = want_len(n, READDIR_REQ_LEN, r->hdr.op, e);
 		if (rc)
@@ -245,17 +274,19 @@ int famrt_proto_req_decode(const uint8_t *buf, size_t len,
 				&c->path, e);
 	}
 	case FAMRT_OP_MKDIR:
+	case FAMRT_OP_BEGIN:
 		if (n < MKDIR_FIXED)
 			return want_len(n, MKDIR_FIXED, r->hdr.op, e);
 		r->u.mkdir.mode = famrt_le32_get(p);
 		r->u.mkdir.path_len = famrt_le16_get(p + 4);
 		if (!zero(p + 6, 2))
 			return famrt_err_set(e, EPROTO,
-					     "mkdir reserved field not zero");
+					     "%s reserved field not zero",
+					     famrt_op_name(r->hdr.op));
 		if (r->u.mkdir.mode & ~07777u)
 			return famrt_err_set(e, EINVAL,
-					     "mkdir mode 0%o has bits beyond "
-					     "07777",
+					     "%s mode 0%o has bits beyond 07777",
+					     famrt_op_name(r->hdr.op),
 					     r->u.mkdir.mode);
 		return get_path(p, n, MKDIR_FIXED, r->u.mkdir.path_len,
 				r->hdr.op, &r->u.mkdir.path, e);
@@ -470,6 +501,81 @@ ssize_t famrt_proto_mkdir_req_encode(uint8_t *buf, size_t cap, uint64_t id,
 	famrt_msg_u16(&m, 0);
 	famrt_msg_bytes(&m, path, n);
 	return famrt_msg_finish(&m, &h);
+}
+
+ssize_t famrt_proto_begin_req_encode(uint8_t *buf, size_t cap, uint64_t id,
+				     uint32_t mode, const char *path)
+{
+	ssize_t n = famrt_proto_mkdir_req_encode(buf, cap, id, mode, path);
+
+	if (n > 0)
+		famrt_le16_put(buf + H_OP, FAMRT_OP_BEGIN);
+	return n;
+}
+
+ssize_t famrt_proto_alloc_req_encode(uint8_t *buf, size_t cap, uint64_t id,
+				     uint64_t handle, uint64_t bytes)
+{
+	struct famrt_proto_hdr h = req_hdr(FAMRT_OP_ALLOC, id);
+	struct famrt_msg m;
+
+	famrt_msg_init(&m, buf, cap);
+	famrt_msg_u64(&m, handle);
+	famrt_msg_u64(&m, bytes);
+	return famrt_msg_finish(&m, &h);
+}
+
+ssize_t famrt_proto_commit_req_encode(uint8_t *buf, size_t cap, uint64_t id,
+				      const struct famrt_proto_commit_req *c)
+{
+	struct famrt_proto_hdr h = req_hdr(FAMRT_OP_COMMIT, id);
+	struct famrt_msg m;
+
+	famrt_msg_init(&m, buf, cap);
+	famrt_msg_u64(&m, c->handle);
+	famrt_msg_u64(&m, c->size);
+	famrt_msg_u32(&m, c->mode);
+	famrt_msg_u32(&m, 0);
+	return famrt_msg_finish(&m, &h);
+}
+
+void famrt_proto_extents_put(struct famrt_msg *m,
+			     const struct famrt_fmap_strip *x, uint32_t n)
+{
+	famrt_msg_u32(m, n);
+	famrt_msg_u32(m, 0);
+	for (uint32_t i = 0; i < n; i++) {
+		famrt_msg_u32(m, x[i].devindex);
+		famrt_msg_u32(m, 0);
+		famrt_msg_u64(m, x[i].offset);
+		famrt_msg_u64(m, x[i].len);
+	}
+}
+
+int famrt_proto_extents_get(const uint8_t *p, size_t len,
+			    struct famrt_fmap_strip *x, uint32_t *n,
+			    struct famrt_err *e)
+{
+	if (len < 8)
+		return famrt_err_set(e, EPROTO, "alloc reply too short");
+	*n = famrt_le32_get(p);
+	if (*n < 1 || *n > FAMRT_PROTO_ALLOC_MAX_EXT || len != 8 + *n * 24u ||
+	    famrt_le32_get(p + 4))
+		return famrt_err_set(e, EPROTO,
+				     "alloc reply: %u extents in %zu bytes", *n,
+				     len);
+	for (uint32_t i = 0; i < *n; i++) {
+		const uint8_t *q = p + 8 + i * 24;
+
+		x[i].devindex = famrt_le32_get(q);
+		x[i].offset = famrt_le64_get(q + 8);
+		x[i].len = famrt_le64_get(q + 16);
+		if (famrt_le32_get(q + 4) || !x[i].len)
+			return famrt_err_set(e, EPROTO,
+					     "alloc reply: extent %u malformed",
+					     i);
+	}
+	return 0;
 }
 
 /* ---- reply bodies ---- */

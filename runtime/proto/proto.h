@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <famrt/fmap.h>
+
 #include "util/err.h"
 
 #define FAMRT_PROTO_MAGIC 0x31505246u /* "FRP1" */
@@ -36,6 +38,10 @@ enum famrt_op {
 	FAMRT_OP_MKDIR = 8,
 	FAMRT_OP_STATFS = 9,
 	FAMRT_OP_OPEN = 10,
+	FAMRT_OP_BEGIN = 11,  /* start a file created by writing */
+	FAMRT_OP_ALLOC = 12,  /* reserve more space for it */
+	FAMRT_OP_COMMIT = 13, /* log it with its final size */
+	FAMRT_OP_ABORT = 14,  /* drop it and its space */
 	FAMRT_OP_COUNT_
 };
 
@@ -141,6 +147,19 @@ struct famrt_proto_mkdir_req {
 	const char *path;
 };
 
+/* ALLOC and COMMIT; ABORT uses the ino request form for its handle. */
+struct famrt_proto_alloc_req {
+	uint64_t handle;
+	uint64_t bytes;
+};
+#define FAMRT_COMMIT_KEEP_MODE 0xffffffffu
+struct famrt_proto_commit_req {
+	uint64_t handle;
+	uint64_t size;
+	uint32_t mode; /* FAMRT_COMMIT_KEEP_MODE: the mode given at BEGIN */
+};
+#define FAMRT_PROTO_ALLOC_MAX_EXT 32u
+
 struct famrt_proto_statfs_rep {
 	uint64_t size, free, largest_free, free_runs;
 	uint64_t files, dirs;
@@ -158,7 +177,9 @@ struct famrt_proto_req {
 		struct famrt_proto_ino_req ino;         /* GETATTR, GET_FMAP */
 		struct famrt_proto_readdir_req readdir;
 		struct famrt_proto_create_req create;
-		struct famrt_proto_mkdir_req mkdir;
+		struct famrt_proto_mkdir_req mkdir;     /* MKDIR, BEGIN */
+		struct famrt_proto_alloc_req alloc;
+		struct famrt_proto_commit_req commit;
 	} u;
 };
 
@@ -217,6 +238,22 @@ ssize_t famrt_proto_create_req_encode(uint8_t *buf, size_t cap, uint64_t id,
 				      const char *path);
 ssize_t famrt_proto_mkdir_req_encode(uint8_t *buf, size_t cap, uint64_t id,
 				     uint32_t mode, const char *path);
+/* BEGIN has the MKDIR layout. */
+ssize_t famrt_proto_begin_req_encode(uint8_t *buf, size_t cap, uint64_t id,
+				     uint32_t mode, const char *path);
+ssize_t famrt_proto_alloc_req_encode(uint8_t *buf, size_t cap, uint64_t id,
+				     uint64_t handle, uint64_t bytes);
+ssize_t famrt_proto_commit_req_encode(uint8_t *buf, size_t cap, uint64_t id,
+				      const struct famrt_proto_commit_req *c);
+/*
+ * ALLOC reply: u32 count, u32 reserved, then count extents in the simple
+ * extent wire form (u32 dev, u32 reserved, u64 offset, u64 length).
+ */
+void famrt_proto_extents_put(struct famrt_msg *m,
+			     const struct famrt_fmap_strip *x, uint32_t n);
+int famrt_proto_extents_get(const uint8_t *body, size_t len,
+			    struct famrt_fmap_strip *x, uint32_t *n,
+			    struct famrt_err *e);
 
 /* Reply bodies (service side writes with famrt_msg_*; these help). */
 void famrt_proto_attr_put(struct famrt_msg *m, const struct famrt_proto_attr *a);

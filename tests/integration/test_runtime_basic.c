@@ -234,6 +234,80 @@ static void test_errors(void **state)
 	famrt_close(f);
 }
 
+static void test_growing(void **state)
+{
+	struct env *v = *state;
+	struct famrt_file *f, *g;
+	struct famrt_stat st;
+	size_t total = (7u << 20) + 4321, gap = 1u << 20;
+	uint8_t *ref = calloc(1, total + gap + 100), *got = malloc(total + gap);
+	pid_t pid;
+	int status;
+
+	assert_non_null(ref);
+	assert_non_null(got);
+	fill(ref, total, 7);
+	assert_int_equal(famrt_create_growing(v->c, "/grown", 0640, &f), 0);
+	/* Invisible until committed; a second writer of the name is refused. */
+	assert_int_equal(famrt_stat(v->c, "/grown", &st), -ENOENT);
+	assert_int_equal(famrt_create_growing(v->c, "/grown", 0640, &g),
+			 -EEXIST);
+	for (size_t off = 0; off < total;) {
+		size_t n = total - off < 65536 ? total - off : 65536;
+
+		assert_int_equal(famrt_pwrite(f, ref + off, n, off), (ssize_t)n);
+		off += n;
+	}
+	/* A write past the end leaves a hole that reads as zeros. */
+	assert_int_equal(famrt_pwrite(f, ref, 100, total + gap), 100);
+	memcpy(ref + total + gap, ref, 100);
+	assert_int_equal(famrt_file_size(f), total + gap + 100);
+	assert_int_equal(famrt_pread(f, got, total + gap, 0),
+			 (ssize_t)(total + gap));
+	assert_memory_equal(got, ref, total + gap);
+	assert_int_equal(famrt_close(f), 0);
+
+	assert_int_equal(famrt_stat(v->c, "/grown", &st), 0);
+	assert_int_equal(st.size, total + gap + 100);
+	assert_int_equal(st.mode & 07777, 0640);
+	assert_int_equal(famrt_open(v->c, "/grown", O_RDONLY, &f), 0);
+	assert_int_equal(famrt_pread(f, got, total + gap, 0),
+			 (ssize_t)(total + gap));
+	assert_memory_equal(got, ref, total + gap);
+	/* Geometric growth: a handful of extents for 8 MiB. */
+	assert_true(famrt_fmap_nextents(famrt_file_fmap(f)) <= 4);
+	assert_int_equal(famrt_close(f), 0);
+
+	/* A writer that dies leaves no file (and the name is free again). */
+	pid = fork();
+	if (pid == 0) {
+		struct famrt_file *h;
+		struct famrt_connect_opts o = { .size = sizeof(o),
+						.socket = v->d.socket };
+		struct famrt *c2;
+
+		if (famrt_connect(&c2, &o) ||
+		    famrt_create_growing(c2, "/dies", 0644, &h) ||
+		    famrt_pwrite(h, ref, 3u << 20, 0) != 3 << 20)
+			_exit(1);
+		_exit(0); /* no close: no commit */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(famrt_stat(v->c, "/dies", &st), -ENOENT);
+	for (int i = 0; i < 200; i++) {
+		/* The service notices the disconnect asynchronously. */
+		if (!famrt_create_growing(v->c, "/dies", 0644, &f))
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(famrt_close(f), 0);
+	assert_int_equal(famrt_stat(v->c, "/dies", &st), 0);
+	assert_int_equal(st.size, 0);
+	free(ref);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_interleaved),
 		cmocka_unit_test(test_fork_child_reads),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_growing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -33,6 +33,25 @@ struct famrtd_config {
 	bool verbose;
 };
 
+/* A file being created by writing, owned by one client connection. */
+struct famrtd_grow {
+	uint64_t handle;
+	struct famrtd_session *owner;
+	uint32_t mode;
+	uid_t uid;
+	gid_t gid;
+	struct famrt_reservation r;
+	struct famrtd_grow *next;  /* in the service's list of all of them */
+	char path[FAMRT_PATH_MAX + 1];
+};
+
+#define FAMRTD_MAX_GROWS_PER_CLIENT 64u
+
+/* Per-connection state. */
+struct famrtd_session {
+	uint32_t ngrows;
+};
+
 struct famrtd {
 	struct famrtd_config cfg;
 	struct famrt_fs *fs;
@@ -44,6 +63,9 @@ struct famrtd {
 	uint64_t requests, errors, bad_messages, followed;
 	uint64_t last_follow_log_ns;
 	uint64_t pending_followed;
+	/* Files being created by writing, over all clients. */
+	struct famrtd_grow *grows;
+	uint64_t next_handle;
 };
 
 /* Logging: one line to stderr with time and pid. */
@@ -67,6 +89,16 @@ int famrtd_follow(struct famrtd *d);
 size_t famrtd_handle(struct famrtd *d, const struct famrtd_cred *cred,
 		     const uint8_t *req, size_t len, uint8_t *out, size_t cap,
 		     int *fds, int *nfds, bool *close_after);
+/*
+ * The same for a connection with state (files being created by writing:
+ * BEGIN/ALLOC/COMMIT/ABORT need one; famrtd_handle refuses them).
+ */
+size_t famrtd_handle_session(struct famrtd *d, struct famrtd_session *s,
+			     const struct famrtd_cred *cred, const uint8_t *req,
+			     size_t len, uint8_t *out, size_t cap, int *fds,
+			     int *nfds, bool *close_after);
+/* The connection is gone: drop its unfinished files and their space. */
+void famrtd_session_end(struct famrtd *d, struct famrtd_session *s);
 
 /* The event loop: serve until SIGTERM/SIGINT. Returns the exit status. */
 int famrtd_serve(struct famrtd *d, int listen_fd);

@@ -620,9 +620,176 @@ static int op_statfs(struct famrtd *d, struct reply *r)
 	return 0;
 }
 
+/* ---- files created by writing ---- */
+
+static struct famrtd_grow *grow_find(struct famrtd *d,
+				     const struct famrtd_session *s,
+				     uint64_t handle)
+{
+	for (struct famrtd_grow *g = d->grows; g; g = g->next)
+		if (g->handle == handle && g->owner == s)
+			return g;
+	return NULL;
+}
+
+static void grow_drop(struct famrtd *d, struct famrtd_grow *g)
+{
+	struct famrtd_grow **pp;
+
+	for (pp = &d->grows; *pp; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	famrt_fs_unreserve(d->fs, &g->r);
+	g->owner->ngrows--;
+	free(g);
+}
+
+void famrtd_session_end(struct famrtd *d, struct famrtd_session *s)
+{
+	struct famrtd_grow *g = d->grows, *next;
+
+	for (; g; g = next) {
+		next = g->next;
+		if (g->owner == s) {
+			famrtd_log("client went away: dropping unfinished file "
+				   "'%s' (%llu bytes reserved)",
+				   g->path, (unsigned long long)g->r.bytes);
+			grow_drop(d, g);
+		}
+	}
+}
+
+static int op_begin(struct famrtd *d, struct famrtd_session *s,
+		    const struct famrtd_cred *c, const struct famrt_proto_req *q,
+		    struct reply *r, struct famrt_err *e)
+{
+	const struct famrt_proto_mkdir_req *rq = &q->u.mkdir;
+	const struct famrt_node *x;
+	struct famrtd_grow *g;
+	gid_t gid;
+	int rc;
+
+	if (!d->fs->is_master)
+		return famrt_err_set(e, EROFS,
+				     "file system '%s' is changed only by its "
+				     "master host '%s'; this host is '%s'",
+				     d->fs->sb.name, d->fs->sb.master,
+				     d->fs->host_id);
+	if (s->ngrows >= FAMRTD_MAX_GROWS_PER_CLIENT)
+		return famrt_err_set(e, EMFILE,
+				     "this client already writes %u new files",
+				     s->ngrows);
+	rc = prepare_new(d, c, rq->path, rq->path_len, &gid, e);
+	if (rc)
+		return rc;
+	x = famrt_ns_lookup(d->fs->ns, rq->path, rq->path_len, &rc, NULL);
+	if (x)
+		return famrt_err_set(e, EEXIST, "'%.*s' already exists",
+				     (int)rq->path_len, rq->path);
+	for (g = d->grows; g; g = g->next)
+		if (strlen(g->path) == rq->path_len &&
+		    !memcmp(g->path, rq->path, rq->path_len))
+			return famrt_err_set(e, EEXIST,
+					     "'%.*s' is being written by another "
+					     "client",
+					     (int)rq->path_len, rq->path);
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return famrt_err_set(e, ENOMEM, "out of memory");
+	g->handle = ++d->next_handle;
+	g->owner = s;
+	g->mode = rq->mode;
+	g->uid = c->uid;
+	g->gid = gid;
+	memcpy(g->path, rq->path, rq->path_len);
+	g->path[rq->path_len] = '\0';
+	g->next = d->grows;
+	d->grows = g;
+	s->ngrows++;
+	famrt_msg_u64(&r->m, g->handle);
+	return 0;
+}
+
+static int op_alloc(struct famrtd *d, struct famrtd_session *s,
+		    const struct famrt_proto_req *q, struct reply *r,
+		    struct famrt_err *e)
+{
+	struct famrtd_grow *g = grow_find(d, s, q->u.alloc.handle);
+	uint32_t added;
+	int rc;
+
+	if (!g)
+		return famrt_err_set(e, EBADF, "no file being written with "
+					       "handle %llu",
+				     (unsigned long long)q->u.alloc.handle);
+	rc = famrt_fs_reserve(d->fs, &g->r, q->u.alloc.bytes, &added, e);
+	if (rc)
+		return rc;
+	famrt_proto_extents_put(&r->m, &g->r.ext[g->r.n - added], added);
+	return 0;
+}
+
+static int op_commit(struct famrtd *d, struct famrtd_session *s,
+		     const struct famrt_proto_req *q, struct reply *r,
+		     struct famrt_err *e)
+{
+	const struct famrt_proto_commit_req *rq = &q->u.commit;
+	struct famrtd_grow *g = grow_find(d, s, rq->handle);
+	const struct famrt_node *n = NULL;
+	struct famrt_proto_attr a;
+	uint32_t mode;
+	int rc;
+
+	if (!g)
+		return famrt_err_set(e, EBADF, "no file being written with "
+					       "handle %llu",
+				     (unsigned long long)rq->handle);
+	mode = rq->mode == FAMRT_COMMIT_KEEP_MODE ? g->mode : rq->mode;
+	if (!g->r.n) {
+		/* Nothing written: still one unit, a map needs an extent. */
+		uint32_t added;
+
+		rc = famrt_fs_reserve(d->fs, &g->r, 1, &added, e);
+		if (rc)
+			return rc;
+	}
+	rc = famrt_fs_commit(d->fs, g->path, mode, g->uid, g->gid, rq->size,
+			     &g->r, &n, e);
+	if (rc)
+		return rc;
+	attr_of(n, &a);
+	famrt_proto_attr_put(&r->m, &a);
+	grow_drop(d, g);
+	return 0;
+}
+
+static int op_abort(struct famrtd *d, struct famrtd_session *s,
+		    const struct famrt_proto_req *q, struct famrt_err *e)
+{
+	struct famrtd_grow *g = grow_find(d, s, q->u.ino.ino);
+
+	if (!g)
+		return famrt_err_set(e, EBADF, "no file being written with "
+					       "handle %llu",
+				     (unsigned long long)q->u.ino.ino);
+	grow_drop(d, g);
+	return 0;
+}
+
 size_t famrtd_handle(struct famrtd *d, const struct famrtd_cred *cred,
 		     const uint8_t *req, size_t len, uint8_t *out, size_t cap,
 		     int *fds, int *nfds, bool *close_after)
+{
+	return famrtd_handle_session(d, NULL, cred, req, len, out, cap, fds,
+				     nfds, close_after);
+}
+
+size_t famrtd_handle_session(struct famrtd *d, struct famrtd_session *s,
+			     const struct famrtd_cred *cred, const uint8_t *req,
+			     size_t len, uint8_t *out, size_t cap, int *fds,
+			     int *nfds, bool *close_after)
 {
 	struct famrt_proto_req q;
 	struct famrt_err e;
@@ -678,6 +845,25 @@ size_t famrtd_handle(struct famrtd *d, const struct famrtd_cred *cred,
 		break;
 	case FAMRT_OP_OPEN:
 		rc = op_open(d, cred, &q, &r, &e);
+		break;
+	case FAMRT_OP_BEGIN:
+	case FAMRT_OP_ALLOC:
+	case FAMRT_OP_COMMIT:
+	case FAMRT_OP_ABORT:
+		if (!s) {
+			rc = famrt_err_set(&e, EOPNOTSUPP,
+					   "%s needs a connection",
+					   famrt_op_name(q.hdr.op));
+			break;
+		}
+		if (q.hdr.op == FAMRT_OP_BEGIN)
+			rc = op_begin(d, s, cred, &q, &r, &e);
+		else if (q.hdr.op == FAMRT_OP_ALLOC)
+			rc = op_alloc(d, s, &q, &r, &e);
+		else if (q.hdr.op == FAMRT_OP_COMMIT)
+			rc = op_commit(d, s, &q, &r, &e);
+		else
+			rc = op_abort(d, s, &q, &e);
 		break;
 	default:
 		rc = famrt_err_set(&e, EOPNOTSUPP, "unknown operation %u",

@@ -33,6 +33,7 @@ struct op {
 struct conn {
 	int fd;
 	struct famrtd_cred cred;
+	struct famrtd_session sess;
 	struct op rx, tx;
 	uint8_t rbuf[FAMRT_PROTO_REQ_MAX];
 	uint8_t *sbuf; /* the reply in flight */
@@ -132,6 +133,7 @@ static void arm_send(struct loop *l, struct conn *c, const int *fds, int nfds)
 
 static void conn_free(struct loop *l, struct conn *c)
 {
+	famrtd_session_end(l->d, &c->sess);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -237,9 +239,10 @@ static void on_recv(struct loop *l, struct conn *c, int res)
 		}
 		c->close_after = true;
 	} else {
-		n = famrtd_handle(l->d, &c->cred, c->rbuf, (size_t)res,
-				  l->scratch, sizeof(l->scratch), fds, &nfds,
-				  &c->close_after);
+		n = famrtd_handle_session(l->d, &c->sess, &c->cred, c->rbuf,
+					  (size_t)res, l->scratch,
+					  sizeof(l->scratch), fds, &nfds,
+					  &c->close_after);
 	}
 	if (!n) {
 		conn_free(l, c);
