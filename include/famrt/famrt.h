@@ -161,6 +161,18 @@ FAMRT_API ssize_t famrt_pwritev(struct famrt_file *f, const struct iovec *iov,
 FAMRT_API int famrt_flush(struct famrt_file *f, uint64_t off, uint64_t len);
 FAMRT_API int famrt_invalidate(struct famrt_file *f, uint64_t off,
 			       uint64_t len);
+/*
+ * Set the size of a file being created by writing (growing it with zeros
+ * or cutting it back). For any other file, only its own size is accepted:
+ * famrt files never change size once committed (EPERM otherwise).
+ */
+FAMRT_API int famrt_ftruncate(struct famrt_file *f, uint64_t size);
+/*
+ * Change the permission bits a file being created by writing will be
+ * committed with (EPERM for committed files: metadata never changes).
+ */
+FAMRT_API int famrt_fchmod(struct famrt_file *f, mode_t mode);
+
 /* Flush the whole file; commit a file being created by writing. */
 FAMRT_API int famrt_fsync(struct famrt_file *f);
 
@@ -191,6 +203,16 @@ FAMRT_API int famrt_readdir(struct famrt_dir *d, struct famrt_dirent *ent);
 FAMRT_API int famrt_closedir(struct famrt_dir *d);
 
 FAMRT_API int famrt_mkdir(struct famrt *fs, const char *path, mode_t mode);
+
+struct famrt_statfs {
+	uint64_t size;        /* data bytes on all devices */
+	uint64_t free;
+	uint64_t largest_free; /* largest contiguous free run */
+	uint64_t files, dirs;
+	uint64_t alloc_unit;
+	uint32_t ndevs;
+};
+FAMRT_API int famrt_statfs(struct famrt *fs, struct famrt_statfs *st);
 
 /*
  * NUMA: the node of the memory behind [off, off+len) of the file (the node

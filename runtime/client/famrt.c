@@ -810,6 +810,33 @@ int famrt_mkdir(struct famrt *fs, const char *path, mode_t mode)
 	return rc;
 }
 
+int famrt_statfs(struct famrt *fs, struct famrt_statfs *st)
+{
+	struct famrt_proto_statfs_rep r;
+	struct famrt_err e;
+	int rc;
+
+	pthread_mutex_lock(&fs->lock);
+	rc = famrt_ensure_conn(fs);
+	if (!rc) {
+		rc = famrt_client_statfs(fs->client, &r, &e);
+		if (rc)
+			rc = famrt_fail_err(&e);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (rc)
+		return rc;
+	memset(st, 0, sizeof(*st));
+	st->size = r.size;
+	st->free = r.free;
+	st->largest_free = r.largest_free;
+	st->files = r.files;
+	st->dirs = r.dirs;
+	st->alloc_unit = r.alloc_unit;
+	st->ndevs = r.ndevs;
+	return 0;
+}
+
 /* ---- directories ---- */
 
 struct famrt_dir {

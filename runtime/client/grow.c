@@ -275,3 +275,52 @@ void famrt_grow_abort(struct famrt_file *f)
 	free(g);
 	f->grow = NULL;
 }
+
+int famrt_ftruncate(struct famrt_file *f, uint64_t size)
+{
+	struct famrt_growing *g;
+	int rc = 0;
+
+	if (!f)
+		return famrt_fail(EBADF, "no file");
+	g = f->grow;
+	if (!g) {
+		if (size == f->size)
+			return 0;
+		return famrt_fail(EPERM,
+				  "'%s' has %llu bytes and famrt files never "
+				  "change size once written",
+				  f->ino->path, (unsigned long long)f->size);
+	}
+	pthread_mutex_lock(&g->lock);
+	if (size > g->size) {
+		rc = grow_to(f, size);
+		if (!rc)
+			each_piece(f, g->size, size - g->size, ZERO, NULL);
+	}
+	if (!rc)
+		g->size = size;
+	pthread_mutex_unlock(&g->lock);
+	return rc;
+}
+
+int famrt_fchmod(struct famrt_file *f, mode_t mode)
+{
+	if (!f)
+		return famrt_fail(EBADF, "no file");
+	if (mode & ~07777u)
+		return famrt_fail(EINVAL, "mode 0%o has bits beyond 07777",
+				  (unsigned)mode);
+	if (!f->grow) {
+		if ((f->ino->attr.mode & 07777) == mode)
+			return 0;
+		return famrt_fail(EPERM,
+				  "'%s' was committed with mode 0%o; famrt "
+				  "metadata never changes",
+				  f->ino->path, f->ino->attr.mode & 07777);
+	}
+	pthread_mutex_lock(&f->grow->lock);
+	f->grow->mode = mode;
+	pthread_mutex_unlock(&f->grow->lock);
+	return 0;
+}

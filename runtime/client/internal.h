@@ -104,5 +104,10 @@ void famrt_copy_to_dev(void *dst, const void *src, size_t len);
 void famrt_copy_from_dev(void *dst, const void *src, size_t len);
 /* Bytes from which writes use non-temporal stores (0: never). */
 size_t famrt_nt_threshold(void);
+/*
+ * Choose the copy routines again, reading FAMRT_NT_THRESHOLD anew (for
+ * benchmarks and tests: not safe while another thread writes).
+ */
+void famrt_copy_rechoose(void);
 
 #endif

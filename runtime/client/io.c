@@ -116,6 +116,12 @@ size_t famrt_nt_threshold(void)
 	return choice.threshold == SIZE_MAX ? 0 : choice.threshold;
 }
 
+void famrt_copy_rechoose(void)
+{
+	pthread_once(&choice_once, choose);
+	choose();
+}
+
 void famrt_copy_to_dev(void *dst, const void *src, size_t len)
 {
 	pthread_once(&choice_once, choose);

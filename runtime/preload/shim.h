@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libfamrt_preload.so internals. The shim claims paths under the famrt
+ * mount prefixes (FAMRT_MOUNT), gives every famrt file a real kernel
+ * descriptor (an open /dev/null) so that dup, poll, close, fork and exec
+ * keep working, and keeps the famrt state of each in a table indexed by
+ * that descriptor. Everything else goes to libc untouched.
+ */
+#ifndef FAMRT_PRELOAD_SHIM_H
+#define FAMRT_PRELOAD_SHIM_H
+
+#include <dirent.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <famrt/famrt.h>
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+#define SHIM_MAX_MOUNTS 8
+#define SHIM_MAX_FDS (1 << 20)
+
+/* One mount prefix and the file system behind it. */
+struct shim_mount {
+	char prefix[PATH_MAX];   /* normalized, no trailing '/' */
+	size_t plen;
+	char spec[PATH_MAX];     /* socket path or device list; "" = default */
+	struct famrt *fs;        /* connected on first use */
+	int connect_errno;       /* last failure, reported once */
+	pthread_mutex_t lock;
+	uint32_t index;
+};
+
+/* A famrt open file description, shared by dup'd descriptors. */
+struct shim_ofd {
+	pthread_mutex_t lock;   /* position, lazy open, directory state */
+	int refs;               /* descriptors pointing here (atomic) */
+	struct shim_mount *m;
+	struct famrt_file *f;   /* NULL for a directory or before reopen */
+	bool is_dir;
+	bool pending;           /* inherited across exec: reopen on use */
+	int flags;              /* open flags */
+	uint64_t pos;
+	/* Directory listing (getdents64/readdir). */
+	struct famrt_dir *dir;
+	uint64_t dir_index;     /* entries given so far, "." and ".." included */
+	struct famrt_dirent held; /* read from famrt but not yet given */
+	bool have_held;
+	char path[];            /* path inside the file system */
+};
+
+/* Real libc functions, found once with dlsym(RTLD_NEXT). */
+void *shim_real(void **slot, const char *name);
+#define REAL(name)                                                           \
+	({                                                                   \
+		static void *slot_;                                          \
+		void *p_ = __atomic_load_n(&slot_, __ATOMIC_RELAXED);        \
+		if (__builtin_expect(!p_, 0))                                \
+			p_ = shim_real(&slot_, #name);                       \
+		(__typeof__(&name))p_;                                       \
+	})
+
+/* While the shim itself calls into libc or libfamrt: pass everything on. */
+extern __thread int shim_busy __attribute__((tls_model("initial-exec")));
+
+/* A virtual current directory inside famrt (after chdir into one). */
+extern char shim_vcwd[PATH_MAX];
+extern struct shim_mount *shim_vcwd_mount;
+/* Restart a directory listing (o->lock held). */
+void shim_dir_rewind(struct shim_ofd *o);
+
+/* Configuration, read once. */
+void shim_init(void);
+extern int shim_nmounts;
+
+/*
+ * Is path (relative to dirfd, as for openat) a famrt path? 1 and *m and
+ * fspath (PATH_MAX bytes) filled when it is; 0 when it is not, with
+ * `real` set to the path libc should get (the same pointer, or an absolute
+ * form when the current directory is inside famrt).
+ */
+int shim_claim(int dirfd, const char *path, struct shim_mount **m,
+	       char *fspath, const char **real, char *realbuf);
+
+/* The mount's connection, made on first use (NULL and errno on failure). */
+struct famrt *shim_fs(struct shim_mount *m);
+
+/* The descriptor table. */
+struct shim_ofd *shim_fd_get(int fd);
+/* Put o at fd (taking a reference); drops what was there. */
+void shim_fd_set(int fd, struct shim_ofd *o);
+/* Remove fd from the table; returns what was there (caller unrefs). */
+struct shim_ofd *shim_fd_take(int fd);
+struct shim_ofd *shim_ofd_new(struct shim_mount *m, const char *path);
+void shim_ofd_ref(struct shim_ofd *o);
+/* Drop a reference; the last one closes the famrt file (committing a file
+ * being written). Returns 0 or -errno from that commit. */
+int shim_ofd_unref(struct shim_ofd *o);
+/* Reopen an ofd inherited across exec (o->lock held). */
+int shim_ofd_ready(struct shim_ofd *o);
+/* Any famrt descriptor at all? (a cheap test for the fast paths) */
+extern int shim_have_fds;
+
+/* Fill a struct stat for a famrt object. */
+void shim_stat_fill(const struct shim_mount *m, const struct famrt_stat *fs,
+		    struct stat *st);
+
+/* Make an error visible: errno = -rc, returns -1. */
+static inline int shim_err(int rc)
+{
+	errno = rc < 0 ? -rc : rc;
+	return -1;
+}
+
+/* Exec: the environment variable carrying famrt descriptors across exec. */
+#define SHIM_ENV_FDS "FAMRT_SHIM_FDS"
+/* A copy of envp (or environ) with SHIM_ENV_FDS describing our open,
+ * non-close-on-exec descriptors; free with shim_env_free. */
+char **shim_env_for_exec(char *const *envp);
+void shim_env_free(char **env);
+
+/* Complain once on stderr (things a user must learn about). */
+__attribute__((format(printf, 1, 2))) void shim_warn(const char *fmt, ...);
+
+#endif
