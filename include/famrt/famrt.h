@@ -168,8 +168,8 @@ FAMRT_API int famrt_invalidate(struct famrt_file *f, uint64_t off,
  */
 FAMRT_API int famrt_ftruncate(struct famrt_file *f, uint64_t size);
 /*
- * Change the permission bits a file being created by writing will be
- * committed with (EPERM for committed files: metadata never changes).
+ * Change the permission bits of an open file (for a file being created by
+ * writing: the bits it will be committed with).
  */
 FAMRT_API int famrt_fchmod(struct famrt_file *f, mode_t mode);
 
@@ -203,6 +203,15 @@ FAMRT_API int famrt_readdir(struct famrt_dir *d, struct famrt_dirent *ent);
 FAMRT_API int famrt_closedir(struct famrt_dir *d);
 
 FAMRT_API int famrt_mkdir(struct famrt *fs, const char *path, mode_t mode);
+
+/*
+ * Change permission bits (owner or root) or owner (root; the owner may
+ * change the group to one of theirs). (uid_t)-1 / (gid_t)-1 keep a field.
+ * Logged like every change: master host only.
+ */
+FAMRT_API int famrt_chmod(struct famrt *fs, const char *path, mode_t mode);
+FAMRT_API int famrt_chown(struct famrt *fs, const char *path, uid_t uid,
+			  gid_t gid);
 
 struct famrt_statfs {
 	uint64_t size;        /* data bytes on all devices */

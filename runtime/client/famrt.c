@@ -727,20 +727,13 @@ static void stat_of(const struct famrt_proto_attr *a, struct famrt_stat *st)
 int famrt_stat(struct famrt *fs, const char *path, struct famrt_stat *st)
 {
 	struct famrt_proto_attr a;
-	struct famrt_inode *i;
 	struct famrt_err e;
 	int rc = check_path(path);
 
 	if (rc)
 		return rc;
+	/* Mode and owner may change: ask (a file's size and map never do). */
 	pthread_mutex_lock(&fs->lock);
-	i = cache_find(fs, path);
-	if (i) {
-		/* Files never change once created. */
-		stat_of(&i->attr, st);
-		pthread_mutex_unlock(&fs->lock);
-		return 0;
-	}
 	rc = famrt_ensure_conn(fs);
 	if (!rc) {
 		rc = famrt_client_lookup(fs->client, path, &a, &e);
@@ -835,6 +828,43 @@ int famrt_statfs(struct famrt *fs, struct famrt_statfs *st)
 	st->alloc_unit = r.alloc_unit;
 	st->ndevs = r.ndevs;
 	return 0;
+}
+
+static int setattr(struct famrt *fs, const char *path, uint32_t mode,
+		   uint32_t uid, uint32_t gid)
+{
+	struct famrt_proto_attr a;
+	struct famrt_inode *i;
+	struct famrt_err e;
+	int rc = check_path(path);
+
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&fs->lock);
+	rc = famrt_ensure_conn(fs);
+	if (!rc) {
+		rc = famrt_client_setattr(fs->client, path, mode, uid, gid, &a,
+					  &e);
+		if (rc)
+			rc = famrt_fail_err(&e);
+	}
+	if (!rc && (i = cache_find(fs, path)))
+		i->attr = a;
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
+}
+
+int famrt_chmod(struct famrt *fs, const char *path, mode_t mode)
+{
+	if (mode & ~07777u)
+		return famrt_fail(EINVAL, "mode 0%o has bits beyond 07777",
+				  (unsigned)mode);
+	return setattr(fs, path, mode, UINT32_MAX, UINT32_MAX);
+}
+
+int famrt_chown(struct famrt *fs, const char *path, uid_t uid, gid_t gid)
+{
+	return setattr(fs, path, UINT32_MAX, (uint32_t)uid, (uint32_t)gid);
 }
 
 /* ---- directories ---- */

@@ -314,10 +314,7 @@ int famrt_fchmod(struct famrt_file *f, mode_t mode)
 	if (!f->grow) {
 		if ((f->ino->attr.mode & 07777) == mode)
 			return 0;
-		return famrt_fail(EPERM,
-				  "'%s' was committed with mode 0%o; famrt "
-				  "metadata never changes",
-				  f->ino->path, f->ino->attr.mode & 07777);
+		return famrt_chmod(f->fs, f->ino->path, mode);
 	}
 	pthread_mutex_lock(&f->grow->lock);
 	f->grow->mode = mode;

@@ -220,7 +220,8 @@ int famrt_sb_decode(const uint8_t *b, struct famrt_sb *sb, struct famrt_err *e)
 					     i);
 		if (!is_pow2(v->align) || v->align > sb->alloc_unit ||
 		    v->data_start % sb->alloc_unit ||
-		    v->data_start > v->size || v->size % v->align)
+		    v->data_start > v->size || v->size % v->align ||
+		    (i > 0 && v->data_start < FAMRT_LABEL_SIZE))
 			return famrt_err_set(e, EUCLEAN,
 					     "superblock device %u: size %llu, "
 					     "alignment %llu, data start %llu "
@@ -535,6 +536,40 @@ int famrt_ent_add_device_decode(const uint8_t *p, size_t len,
 	return 0;
 }
 
+/* setattr: u64 ino, u32 mode, u32 uid, u32 gid, u32 reserved. */
+ssize_t famrt_ent_setattr_encode(const struct famrt_ent_setattr *a,
+				 uint8_t *b, size_t cap)
+{
+	if (cap < 24)
+		return -ENOSPC;
+	famrt_le64_put(b, a->ino);
+	famrt_le32_put(b + 8, a->mode);
+	famrt_le32_put(b + 12, a->uid);
+	famrt_le32_put(b + 16, a->gid);
+	famrt_le32_put(b + 20, 0);
+	return 24;
+}
+
+int famrt_ent_setattr_decode(const uint8_t *p, size_t len,
+			     struct famrt_ent_setattr *a, struct famrt_err *e)
+{
+	if (len != 24)
+		return famrt_err_set(e, EINVAL,
+				     "setattr payload is %zu bytes, not 24", len);
+	a->ino = famrt_le64_get(p);
+	a->mode = famrt_le32_get(p + 8);
+	a->uid = famrt_le32_get(p + 12);
+	a->gid = famrt_le32_get(p + 16);
+	if (famrt_le32_get(p + 20))
+		return famrt_err_set(e, EINVAL,
+				     "setattr reserved field not zero");
+	if (a->mode != FAMRT_SETATTR_KEEP && (a->mode & ~07777u))
+		return famrt_err_set(e, EINVAL,
+				     "setattr mode 0%o has bits beyond 07777",
+				     a->mode);
+	return 0;
+}
+
 int famrt_path_check(const char *path, size_t len, struct famrt_err *e)
 {
 	size_t i = 1, start;
@@ -648,6 +683,8 @@ const char *famrt_entry_type_name(uint16_t type)
 		return "create";
 	case FAMRT_ENTRY_ADD_DEVICE:
 		return "add-device";
+	case FAMRT_ENTRY_SETATTR:
+		return "setattr";
 	default:
 		return "unknown";
 	}

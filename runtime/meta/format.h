@@ -44,6 +44,7 @@ enum famrt_entry_type {
 	FAMRT_ENTRY_MKDIR = 1,
 	FAMRT_ENTRY_CREATE = 2,
 	FAMRT_ENTRY_ADD_DEVICE = 3,
+	FAMRT_ENTRY_SETATTR = 4,
 };
 /* Entry flags. */
 #define FAMRT_ENTRY_SKIPPABLE 0x1u /* readers that do not know the type may
@@ -116,6 +117,13 @@ struct famrt_ent_add_device {
 	struct famrt_sb_dev dev;
 };
 
+/* Change owner or mode of an existing object (field = KEEP: unchanged). */
+#define FAMRT_SETATTR_KEEP 0xffffffffu
+struct famrt_ent_setattr {
+	uint64_t ino;
+	uint32_t mode, uid, gid;
+};
+
 /* Encoded size of an entry with a payload of len bytes. */
 static inline size_t famrt_entry_size(size_t len)
 {
@@ -167,6 +175,8 @@ ssize_t famrt_ent_create_encode(const struct famrt_ent_create *c,
 				uint8_t *buf, size_t cap);
 ssize_t famrt_ent_add_device_encode(const struct famrt_ent_add_device *a,
 				    uint8_t *buf, size_t cap);
+ssize_t famrt_ent_setattr_encode(const struct famrt_ent_setattr *a,
+				 uint8_t *buf, size_t cap);
 
 /* Payload parsers: pointers in the result point into p. */
 int famrt_ent_mkdir_decode(const uint8_t *p, size_t len,
@@ -176,6 +186,8 @@ int famrt_ent_create_decode(const uint8_t *p, size_t len,
 int famrt_ent_add_device_decode(const uint8_t *p, size_t len,
 				struct famrt_ent_add_device *a,
 				struct famrt_err *e);
+int famrt_ent_setattr_decode(const uint8_t *p, size_t len,
+			     struct famrt_ent_setattr *a, struct famrt_err *e);
 
 /*
  * Check a path: absolute, components 1..255 bytes without NUL, not "." or

@@ -608,7 +608,7 @@ static void read_tail(struct famrt_fs *fs)
 			r[i] = famrt_tail_decode(b, fs->sb.uuid, &t[i]);
 			if (!slot_bad(b, r[i]) || (fs->damage & flag))
 				break;
-			if (tries == 50) {
+			if (tries == 20) {
 				famrt_err_set(&d, EUCLEAN,
 					      "log tail slot %d is damaged%s", i,
 					      r[i] == -ENODATA ?
@@ -748,10 +748,12 @@ static int apply_create(struct famrt_fs *fs, const struct famrt_entry_hdr *h,
 	if (rc)
 		return famrt_err_set(why, -rc, "%s", ferr.message);
 	if (famrt_fmap_file_type(map) != FAMRT_FMAP_FILE_REG) {
+		unsigned type = famrt_fmap_file_type(map);
+
 		famrt_fmap_free(map);
 		return famrt_err_set(why, EINVAL,
 				     "fmap file type %u is not a regular file",
-				     famrt_fmap_file_type(map));
+				     type);
 	}
 	rc = famrt_alloc_mark_fmap(fs->alloc, map, why);
 	if (rc) {
@@ -816,6 +818,29 @@ static int apply_add_device(struct famrt_fs *fs,
 	return 0;
 }
 
+static int apply_setattr(struct famrt_fs *fs, const struct famrt_entry_hdr *h,
+			 const uint8_t *p, struct famrt_err *why)
+{
+	struct famrt_ent_setattr a;
+	struct famrt_node *n;
+	int rc = famrt_ent_setattr_decode(p, h->len, &a, why);
+
+	if (rc)
+		return rc;
+	/* The namespace owns its nodes; replay is what changes them. */
+	n = (struct famrt_node *)famrt_ns_by_ino(fs->ns, a.ino);
+	if (!n)
+		return famrt_err_set(why, ENOENT, "no inode %llu",
+				     (unsigned long long)a.ino);
+	if (a.mode != FAMRT_SETATTR_KEEP)
+		n->mode = (n->mode & ~07777u) | a.mode;
+	if (a.uid != FAMRT_SETATTR_KEEP)
+		n->uid = a.uid;
+	if (a.gid != FAMRT_SETATTR_KEEP)
+		n->gid = a.gid;
+	return 0;
+}
+
 int famrt_fs_follow(struct famrt_fs *fs, uint64_t *applied,
 		    struct famrt_err *e)
 {
@@ -848,6 +873,9 @@ int famrt_fs_follow(struct famrt_fs *fs, uint64_t *applied,
 			break;
 		case FAMRT_ENTRY_ADD_DEVICE:
 			rc = apply_add_device(fs, &h, p, &why);
+			break;
+		case FAMRT_ENTRY_SETATTR:
+			rc = apply_setattr(fs, &h, p, &why);
 			break;
 		default:
 			if (h.flags & FAMRT_ENTRY_SKIPPABLE) {
@@ -1270,4 +1298,38 @@ int famrt_fs_append(struct famrt_fs *fs, uint16_t type, const uint8_t *payload,
 		    uint32_t len, struct famrt_err *e)
 {
 	return append_apply(fs, type, payload, len, e);
+}
+
+int famrt_fs_setattr(struct famrt_fs *fs, const char *path, uint32_t mode,
+		     uint32_t uid, uint32_t gid, const struct famrt_node **out,
+		     struct famrt_err *e)
+{
+	struct famrt_ent_setattr a = { .mode = mode, .uid = uid, .gid = gid };
+	const struct famrt_node *n;
+	uint8_t buf[32];
+	ssize_t len;
+	int rc;
+
+	if (mode != FAMRT_SETATTR_KEEP && (mode & ~07777u))
+		return famrt_err_set(e, EINVAL, "mode 0%o has bits beyond 07777",
+				     mode);
+	rc = lock_log(fs, e);
+	if (rc)
+		return rc;
+	n = famrt_ns_lookup(fs->ns, path, strlen(path), &rc, e);
+	if (!n)
+		goto out;
+	if (n->ino == FAMRT_ROOT_INO) {
+		rc = famrt_err_set(e, EPERM,
+				   "the root directory's attributes are fixed");
+		goto out;
+	}
+	a.ino = n->ino;
+	len = famrt_ent_setattr_encode(&a, buf, sizeof(buf));
+	rc = append_apply(fs, FAMRT_ENTRY_SETATTR, buf, (uint32_t)len, e);
+	if (!rc && out)
+		*out = n;
+out:
+	unlock_log(fs);
+	return rc;
 }

@@ -1549,16 +1549,17 @@ EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t len)
 	return shim_err(-EINVAL);
 }
 
-/* Metadata never changes: accept a no-op, refuse a change. */
 static int chmod_common(struct shim_mount *m, const char *fspath, mode_t mode)
 {
-	struct stat st;
+	struct famrt *fs = shim_fs(m);
+	int rc;
 
-	if (path_stat(m, fspath, &st))
+	if (!fs)
 		return -1;
-	if ((st.st_mode & 07777) == (mode & 07777))
-		return 0;
-	return shim_err(-EPERM);
+	shim_busy++;
+	rc = famrt_chmod(fs, fspath, mode & 07777);
+	shim_busy--;
+	return rc ? shim_err(rc) : 0;
 }
 
 EXPORT int chmod(const char *path, mode_t mode)
@@ -1592,17 +1593,27 @@ EXPORT int fchmod(int fd, mode_t mode)
 		return REAL(fchmod)(fd, mode);
 	if (ofd_enter(o))
 		return -1;
-	rc = o->f ? famrt_fchmod(o->f, mode & 07777) : -EPERM;
+	shim_busy++;
+	rc = o->f ? famrt_fchmod(o->f, mode & 07777) :
+		    famrt_chmod(shim_fs(o->m), o->path, mode & 07777);
+	shim_busy--;
 	pthread_mutex_unlock(&o->lock);
 	return rc ? shim_err(rc) : 0;
 }
 
-static int chown_check(const struct stat *st, uid_t u, gid_t g)
+/* Nothing to change: done; else ask famrtd (which checks who may). */
+static int chown_do(struct shim_mount *m, const char *fspath,
+		    const struct stat *st, uid_t u, gid_t g)
 {
+	int rc;
+
 	if ((u == (uid_t)-1 || u == st->st_uid) &&
 	    (g == (gid_t)-1 || g == st->st_gid))
 		return 0;
-	return shim_err(-EPERM);
+	shim_busy++;
+	rc = famrt_chown(shim_fs(m), fspath, u, g);
+	shim_busy--;
+	return rc ? shim_err(rc) : 0;
 }
 
 EXPORT int chown(const char *path, uid_t u, gid_t g)
@@ -1614,7 +1625,7 @@ EXPORT int chown(const char *path, uid_t u, gid_t g)
 
 	if (!shim_claim(AT_FDCWD, path, &m, fspath, &real, realbuf))
 		return REAL(chown)(real, u, g);
-	return path_stat(m, fspath, &st) ? -1 : chown_check(&st, u, g);
+	return path_stat(m, fspath, &st) ? -1 : chown_do(m, fspath, &st, u, g);
 }
 
 EXPORT int lchown(const char *path, uid_t u, gid_t g)
@@ -1626,7 +1637,7 @@ EXPORT int lchown(const char *path, uid_t u, gid_t g)
 
 	if (!shim_claim(AT_FDCWD, path, &m, fspath, &real, realbuf))
 		return REAL(lchown)(real, u, g);
-	return path_stat(m, fspath, &st) ? -1 : chown_check(&st, u, g);
+	return path_stat(m, fspath, &st) ? -1 : chown_do(m, fspath, &st, u, g);
 }
 
 EXPORT int fchownat(int dirfd, const char *path, uid_t u, gid_t g, int flags)
@@ -1637,19 +1648,29 @@ EXPORT int fchownat(int dirfd, const char *path, uid_t u, gid_t g, int flags)
 	struct stat st;
 
 	if (path && !*path && (flags & AT_EMPTY_PATH) && shim_fd_get(dirfd))
-		return fstat(dirfd, &st) ? -1 : chown_check(&st, u, g);
+		return fchown(dirfd, u, g);
 	if (!shim_claim(dirfd, path, &m, fspath, &real, realbuf))
 		return REAL(fchownat)(dirfd, real, u, g, flags);
-	return path_stat(m, fspath, &st) ? -1 : chown_check(&st, u, g);
+	return path_stat(m, fspath, &st) ? -1 : chown_do(m, fspath, &st, u, g);
 }
 
 EXPORT int fchown(int fd, uid_t u, gid_t g)
 {
+	struct shim_ofd *o = shim_fd_get(fd);
 	struct stat st;
 
-	if (!shim_fd_get(fd))
+	if (!o)
 		return REAL(fchown)(fd, u, g);
-	return fstat(fd, &st) ? -1 : chown_check(&st, u, g);
+	if (fstat(fd, &st))
+		return -1;
+	if (o->f && famrt_file_fmap(o->f) == NULL) {
+		/* Being written: it will be committed with our own ids. */
+		if ((u == (uid_t)-1 || u == st.st_uid) &&
+		    (g == (gid_t)-1 || g == st.st_gid))
+			return 0;
+		return shim_err(-EPERM);
+	}
+	return chown_do(o->m, o->path, &st, u, g);
 }
 
 /* Times: famrt keeps the creation time; setting times is accepted and

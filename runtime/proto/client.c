@@ -20,6 +20,7 @@ struct famrt_client {
 	int fd;
 	pthread_mutex_t lock;
 	uint64_t next_id;
+	uint32_t abandoned; /* requests we stopped waiting for (timeouts) */
 	struct famrt_proto_hello_rep hello;
 	struct famrt_proto_devices_rep devs;
 	int dev_fd[32];
@@ -90,14 +91,19 @@ static int transact(struct famrt_client *c, const uint8_t *req, size_t len,
 	if (n < 0)
 		return famrt_err_set(e, errno, "famrtd at %s: send: %s",
 				     c->path, strerror(errno));
+again:
 	mh.msg_control = cm.buf;
 	mh.msg_controllen = sizeof(cm.buf);
+	mh.msg_flags = 0;
 	do
 		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		int err = errno == EAGAIN ? ETIMEDOUT : errno;
 
+		/* Its reply may still come: skip it then (below). */
+		if (err == ETIMEDOUT)
+			c->abandoned++;
 		return famrt_err_set(e, err, "famrtd at %s: no reply: %s",
 				     c->path, strerror(err));
 	}
@@ -118,6 +124,22 @@ static int transact(struct famrt_client *c, const uint8_t *req, size_t len,
 	if (nfds)
 		*nfds = got;
 	rc = 0;
+	/*
+	 * The late reply to a request that timed out (ids only grow): drop
+	 * it and wait for ours, or every later reply would be one behind.
+	 */
+	if (n > 0 && c->abandoned &&
+	    !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) &&
+	    !famrt_proto_hdr_decode(c->rbuf, (size_t)n, &h, &he) &&
+	    (h.flags & FAMRT_PROTO_FLAG_REPLY) && h.req_id < id) {
+		c->abandoned--;
+		for (int i = 0; i < got; i++)
+			close(fds[i]);
+		got = 0;
+		if (nfds)
+			*nfds = 0;
+		goto again;
+	}
 	if (n == 0)
 		rc = famrt_err_set(e, ECONNRESET,
 				   "famrtd at %s closed the connection",
@@ -699,4 +721,24 @@ int famrt_client_abort(struct famrt_client *c, uint64_t handle,
 		       struct famrt_err *e)
 {
 	return LOCKED(c, do_abort(c, handle, e));
+}
+
+static int do_setattr(struct famrt_client *c, const char *path, uint32_t mode,
+		      uint32_t uid, uint32_t gid, struct famrt_proto_attr *a,
+		      struct famrt_err *e)
+{
+	uint8_t req[FAMRT_PROTO_REQ_MAX];
+	uint64_t id = ++c->next_id;
+
+	return attr_call(c, FAMRT_OP_SETATTR, req,
+			 famrt_proto_setattr_req_encode(req, sizeof(req), id,
+							mode, uid, gid, path),
+			 id, a, e);
+}
+
+int famrt_client_setattr(struct famrt_client *c, const char *path,
+			 uint32_t mode, uint32_t uid, uint32_t gid,
+			 struct famrt_proto_attr *a, struct famrt_err *e)
+{
+	return LOCKED(c, do_setattr(c, path, mode, uid, gid, a, e));
 }

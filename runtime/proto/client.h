@@ -101,6 +101,9 @@ int famrt_client_create(struct famrt_client *c, const char *path,
 			struct famrt_proto_attr *a, struct famrt_err *e);
 int famrt_client_mkdir(struct famrt_client *c, const char *path, uint32_t mode,
 		       struct famrt_proto_attr *a, struct famrt_err *e);
+int famrt_client_setattr(struct famrt_client *c, const char *path,
+			 uint32_t mode, uint32_t uid, uint32_t gid,
+			 struct famrt_proto_attr *a, struct famrt_err *e);
 int famrt_client_statfs(struct famrt_client *c,
 			struct famrt_proto_statfs_rep *s, struct famrt_err *e);
 

@@ -43,6 +43,7 @@ static const char *const op_names[FAMRT_OP_COUNT_] = {
 	[FAMRT_OP_STATFS] = "statfs",	    [FAMRT_OP_OPEN] = "open",
 	[FAMRT_OP_BEGIN] = "begin",	    [FAMRT_OP_ALLOC] = "alloc",
 	[FAMRT_OP_COMMIT] = "commit",	    [FAMRT_OP_ABORT] = "abort",
+	[FAMRT_OP_SETATTR] = "setattr",
 };
 
 const char *famrt_op_name(uint16_t op)
@@ -272,6 +273,25 @@ int famrt_proto_req_decode(const uint8_t *buf, size_t len,
 						     i);
 		return get_path(p, n, CREATE_FIXED, c->path_len, r->hdr.op,
 				&c->path, e);
+	}
+	case FAMRT_OP_SETATTR: {
+		struct famrt_proto_setattr_req *a = &r->u.setattr;
+
+		if (n < 16)
+			return want_len(n, 16, r->hdr.op, e);
+		a->mode = famrt_le32_get(p);
+		a->uid = famrt_le32_get(p + 4);
+		a->gid = famrt_le32_get(p + 8);
+		a->path_len = famrt_le16_get(p + 12);
+		if (!zero(p + 14, 2))
+			return famrt_err_set(e, EPROTO,
+					     "setattr reserved field not zero");
+		if (a->mode != 0xffffffffu && (a->mode & ~07777u))
+			return famrt_err_set(e, EINVAL,
+					     "setattr mode 0%o has bits beyond "
+					     "07777",
+					     a->mode);
+		return get_path(p, n, 16, a->path_len, r->hdr.op, &a->path, e);
 	}
 	case FAMRT_OP_MKDIR:
 	case FAMRT_OP_BEGIN:
@@ -522,6 +542,26 @@ ssize_t famrt_proto_alloc_req_encode(uint8_t *buf, size_t cap, uint64_t id,
 	famrt_msg_init(&m, buf, cap);
 	famrt_msg_u64(&m, handle);
 	famrt_msg_u64(&m, bytes);
+	return famrt_msg_finish(&m, &h);
+}
+
+ssize_t famrt_proto_setattr_req_encode(uint8_t *buf, size_t cap, uint64_t id,
+				       uint32_t mode, uint32_t uid, uint32_t gid,
+				       const char *path)
+{
+	struct famrt_proto_hdr h = req_hdr(FAMRT_OP_SETATTR, id);
+	size_t n = strlen(path);
+	struct famrt_msg m;
+
+	if (n > FAMRT_PATH_MAX)
+		return -ENAMETOOLONG;
+	famrt_msg_init(&m, buf, cap);
+	famrt_msg_u32(&m, mode);
+	famrt_msg_u32(&m, uid);
+	famrt_msg_u32(&m, gid);
+	famrt_msg_u16(&m, (uint16_t)n);
+	famrt_msg_u16(&m, 0);
+	famrt_msg_bytes(&m, path, n);
 	return famrt_msg_finish(&m, &h);
 }
 

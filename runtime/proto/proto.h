@@ -42,6 +42,7 @@ enum famrt_op {
 	FAMRT_OP_ALLOC = 12,  /* reserve more space for it */
 	FAMRT_OP_COMMIT = 13, /* log it with its final size */
 	FAMRT_OP_ABORT = 14,  /* drop it and its space */
+	FAMRT_OP_SETATTR = 15, /* change mode or owner */
 	FAMRT_OP_COUNT_
 };
 
@@ -160,6 +161,13 @@ struct famrt_proto_commit_req {
 };
 #define FAMRT_PROTO_ALLOC_MAX_EXT 32u
 
+/* SETATTR: fields equal to FAMRT_SETATTR_KEEP stay as they are. */
+struct famrt_proto_setattr_req {
+	uint32_t mode, uid, gid;
+	uint16_t path_len;
+	const char *path;
+};
+
 struct famrt_proto_statfs_rep {
 	uint64_t size, free, largest_free, free_runs;
 	uint64_t files, dirs;
@@ -180,6 +188,7 @@ struct famrt_proto_req {
 		struct famrt_proto_mkdir_req mkdir;     /* MKDIR, BEGIN */
 		struct famrt_proto_alloc_req alloc;
 		struct famrt_proto_commit_req commit;
+		struct famrt_proto_setattr_req setattr;
 	} u;
 };
 
@@ -243,6 +252,9 @@ ssize_t famrt_proto_begin_req_encode(uint8_t *buf, size_t cap, uint64_t id,
 				     uint32_t mode, const char *path);
 ssize_t famrt_proto_alloc_req_encode(uint8_t *buf, size_t cap, uint64_t id,
 				     uint64_t handle, uint64_t bytes);
+ssize_t famrt_proto_setattr_req_encode(uint8_t *buf, size_t cap, uint64_t id,
+				       uint32_t mode, uint32_t uid, uint32_t gid,
+				       const char *path);
 ssize_t famrt_proto_commit_req_encode(uint8_t *buf, size_t cap, uint64_t id,
 				      const struct famrt_proto_commit_req *c);
 /*

@@ -304,6 +304,18 @@ static void nobody_checks(const struct env *v)
 	CHILD_CHECK(famrt_client_get_fmap(c, a.ino, &map, NULL, NULL, &e) ==
 			    -EACCES,
 		    22);
+	/* The owner may chmod their file, not someone else's, nor give it
+	 * away. */
+	CHILD_CHECK(famrt_client_setattr(c, "/open/byme", 0600, UINT32_MAX,
+					 UINT32_MAX, &a, &e) == 0 &&
+			    (a.mode & 07777) == 0600,
+		    23);
+	CHILD_CHECK(famrt_client_setattr(c, "/open/private", 0644, UINT32_MAX,
+					 UINT32_MAX, &a, &e) == -EPERM,
+		    24);
+	CHILD_CHECK(famrt_client_setattr(c, "/open/byme", UINT32_MAX, 0,
+					 UINT32_MAX, &a, &e) == -EPERM,
+		    25);
 	famrt_client_close(c);
 }
 
@@ -328,6 +340,20 @@ static void test_permissions(void **state)
 		return;
 	}
 	assert_int_equal(st, 0);
+	/* Root may give a file away; the change is in the log. */
+	c = connect_to(&v->master);
+	assert_int_equal(famrt_client_setattr(c, "/open/private", 0640, 1234,
+					      5678, &a, &e),
+			 0);
+	assert_int_equal(a.mode & 07777, 0640);
+	assert_int_equal(a.uid, 1234);
+	assert_int_equal(a.gid, 5678);
+	assert_int_equal(famrt_client_lookup(c, "/open/private", &a, &e), 0);
+	assert_int_equal(a.uid, 1234);
+	assert_int_equal(famrt_client_setattr(c, "/", 0700, UINT32_MAX,
+					      UINT32_MAX, &a, &e),
+			 -EPERM);
+	famrt_client_close(c);
 }
 
 static int wait_lookup(struct famrt_client *c, const char *path,

@@ -597,6 +597,50 @@ static int op_mkdir(struct famrtd *d, const struct famrtd_cred *c,
 	return reply_node(d, path, rq->path_len, r, e);
 }
 
+/*
+ * chmod: the owner or root. chown: root; the owner may only change the
+ * group, to one of their own groups (as chown(2) allows).
+ */
+static int op_setattr(struct famrtd *d, const struct famrtd_cred *c,
+		      const struct famrt_proto_req *q, struct reply *r,
+		      struct famrt_err *e)
+{
+	const struct famrt_proto_setattr_req *rq = &q->u.setattr;
+	const uint32_t keep = FAMRT_SETATTR_KEEP;
+	const struct famrt_node *n;
+	char path[FAMRT_PATH_MAX + 1];
+	struct famrt_proto_attr a;
+	int rc = walk(d, rq->path, rq->path_len, c, false, &n, e);
+
+	if (rc)
+		return rc;
+	if (c->uid != 0) {
+		if (c->uid != n->uid)
+			return famrt_err_set(e, EPERM,
+					     "'%.*s' belongs to uid %u: only "
+					     "its owner or root may change it",
+					     (int)rq->path_len, rq->path,
+					     n->uid);
+		if (rq->uid != keep && rq->uid != n->uid)
+			return famrt_err_set(e, EPERM,
+					     "only root may give '%.*s' away",
+					     (int)rq->path_len, rq->path);
+		if (rq->gid != keep && rq->gid != n->gid &&
+		    !in_group(c, rq->gid))
+			return famrt_err_set(e, EPERM,
+					     "you are not in group %u",
+					     rq->gid);
+	}
+	memcpy(path, rq->path, rq->path_len);
+	path[rq->path_len] = '\0';
+	rc = famrt_fs_setattr(d->fs, path, rq->mode, rq->uid, rq->gid, &n, e);
+	if (rc)
+		return rc;
+	attr_of(n, &a);
+	famrt_proto_attr_put(&r->m, &a);
+	return 0;
+}
+
 static int op_statfs(struct famrtd *d, struct reply *r)
 {
 	struct famrt_proto_statfs_rep s;
@@ -845,6 +889,9 @@ size_t famrtd_handle_session(struct famrtd *d, struct famrtd_session *s,
 		break;
 	case FAMRT_OP_OPEN:
 		rc = op_open(d, cred, &q, &r, &e);
+		break;
+	case FAMRT_OP_SETATTR:
+		rc = op_setattr(d, cred, &q, &r, &e);
 		break;
 	case FAMRT_OP_BEGIN:
 	case FAMRT_OP_ALLOC:
