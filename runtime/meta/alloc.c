@@ -1202,7 +1202,12 @@ static int alloc_interleave(struct famrt_alloc *a, uint64_t size,
 		cap = len * nst;
 		x->nstrips = nst;
 		x->chunk_size = (uint32_t)chunk;
-		x->nbytes = cap;
+		/*
+		 * The last extent holds exactly the rest of the file; an
+		 * empty file keeps the whole capacity (ie_nbytes must not
+		 * be 0).
+		 */
+		x->nbytes = size && left < cap ? left : cap;
 		x->file_offset = foff;
 		x->file_bytes = foff < d->file_size ?
 					min_u64(cap, d->file_size - foff) :

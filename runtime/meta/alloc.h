@@ -116,8 +116,9 @@ int famrt_alloc_release_desc(struct famrt_alloc *a,
  * length, a multiple of both the unit and the chunk (0: the unit); strip j
  * of every extent on lay->devs[j % ndevs]. One extent when every device has
  * the runs, else each extent as long as the devices allow until the file
- * fits. ie_nbytes is each extent's whole capacity (nstrips x strip length;
- * the last one may hold more than the file uses).
+ * fits. ie_nbytes is each extent's whole capacity (nstrips x strip length),
+ * except the last extent's: exactly the bytes of the file it holds (for an
+ * empty file, its whole capacity, since ie_nbytes cannot be 0).
  * A chunk that is a multiple of the devices' alignments but not of the unit
  * gives maps that pass famrt_fmap_build() with limits.align set to the
  * devices' alignment, not to the unit.

@@ -638,11 +638,17 @@ int famrt_uuid_parse(const char *s, uint8_t *u)
 {
 	int n = 0;
 
-	for (size_t i = 0; s[i] && n < 32; i++) {
+	/* Exactly 8-4-4-4-12 hex digits: hyphens there and only there. */
+	if (strlen(s) != 36)
+		return -EINVAL;
+	for (size_t i = 0; i < 36; i++) {
 		int v;
 
-		if (s[i] == '-' && (i == 8 || i == 13 || i == 18 || i == 23))
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -EINVAL;
 			continue;
+		}
 		v = hexval(s[i]);
 		if (v < 0)
 			return -EINVAL;
@@ -652,7 +658,7 @@ int famrt_uuid_parse(const char *s, uint8_t *u)
 			u[n / 2] = (uint8_t)(v << 4);
 		n++;
 	}
-	return n == 32 && strlen(s) == 36 ? 0 : -EINVAL;
+	return 0;
 }
 
 int famrt_uuid_generate(uint8_t *u)

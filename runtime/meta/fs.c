@@ -541,6 +541,15 @@ int famrt_fs_open(struct famrt_fs **out, const char *const *paths, uint32_t n,
 				   n, fs->ndevs);
 		goto fail;
 	}
+	if (!fs->readonly && (fs->damage & FAMRT_DAMAGE_DEVICE)) {
+		/* A writer must never allocate on a device it cannot see,
+		 * or on somebody else's. */
+		rc = famrt_err_set(e, ENODEV,
+				   "%s; open it read-only, or name all %u "
+				   "devices in their order to change it",
+				   fs->first_problem.msg, fs->ndevs);
+		goto fail;
+	}
 	*out = fs;
 	return 0;
 fail:
@@ -1331,5 +1340,35 @@ int famrt_fs_setattr(struct famrt_fs *fs, const char *path, uint32_t mode,
 		*out = n;
 out:
 	unlock_log(fs);
+	return rc;
+}
+
+int famrt_fs_probe(const char *path, struct famrt_sb *sb, struct famrt_err *e)
+{
+	struct famrt_dev d = { .fd = -1 };
+	int rc = famrt_dev_open(&d, path, O_RDONLY, e);
+
+	if (!rc)
+		rc = famrt_dev_map(&d, e);
+	if (rc) {
+		famrt_dev_close(&d);
+		return rc;
+	}
+	if (d.size < 2 * FAMRT_SB_SIZE) {
+		famrt_dev_close(&d);
+		return famrt_err_set(e, ENOENT,
+				     "'%s' is too small to hold a famrt "
+				     "superblock",
+				     path);
+	}
+	famrt_invalidate_range(d.base, 2 * FAMRT_SB_SIZE);
+	rc = famrt_sb_decode(d.base, sb, e);
+	/* The primary may be damaged: the backup then. */
+	if (rc && !famrt_sb_decode((uint8_t *)d.base + FAMRT_SB_BACKUP_OFFSET,
+				   sb, NULL))
+		rc = 0;
+	famrt_dev_close(&d);
+	if (rc)
+		famrt_err_prefix(e, "'%s'", path);
 	return rc;
 }

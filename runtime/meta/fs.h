@@ -17,6 +17,7 @@
 #include "dax/dax.h"
 #include "meta/alloc.h"
 #include "meta/format.h"
+#include "meta/probe.h"
 #include "meta/ns.h"
 #include "util/err.h"
 

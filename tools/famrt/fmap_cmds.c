@@ -208,49 +208,55 @@ static const char *human(uint64_t v, char buf[FAMRT_SIZE_HUMAN_MAX])
 	return famrt_size_human(v, buf);
 }
 
-static void print_text(const struct famrt_fmap *map, const struct range *rv,
-		       size_t nr)
+void famrt_fmap_print_text(FILE *f, const struct famrt_fmap *map)
 {
 	char h1[FAMRT_SIZE_HUMAN_MAX], h2[FAMRT_SIZE_HUMAN_MAX],
 		h3[FAMRT_SIZE_HUMAN_MAX];
 	unsigned ft = famrt_fmap_file_type(map), et = famrt_fmap_ext_type(map);
 	uint32_t n = famrt_fmap_nextents(map);
 
-	printf("file_type:    %s (%u)\n", famrt_fmapdesc_file_type_name(ft),
-	       ft);
-	printf("fmap_version: %u\n", FAMRT_FMAP_VERSION);
-	printf("ext_type:     %s (%u)\n", famrt_fmapdesc_ext_type_name(et), et);
-	printf("file_size:    %" PRIu64 " (%s)\n", famrt_fmap_file_size(map),
-	       human(famrt_fmap_file_size(map), h1));
-	printf("nextents:     %u\n", n);
+	fprintf(f, "file_type:    %s (%u)\n",
+		famrt_fmapdesc_file_type_name(ft), ft);
+	fprintf(f, "fmap_version: %u\n", FAMRT_FMAP_VERSION);
+	fprintf(f, "ext_type:     %s (%u)\n", famrt_fmapdesc_ext_type_name(et),
+		et);
+	fprintf(f, "file_size:    %" PRIu64 " (%s)\n",
+		famrt_fmap_file_size(map), human(famrt_fmap_file_size(map), h1));
+	fprintf(f, "nextents:     %u\n", n);
 	for (uint32_t i = 0; i < n; i++) {
 		struct famrt_fmap_extent x;
 
 		if (famrt_fmap_get_extent(map, i, &x))
 			break;
-		printf("extent %u: file_offset %" PRIu64 " (%s), file_bytes %"
-		       PRIu64 " (%s), ",
-		       i, x.file_offset, human(x.file_offset, h1),
-		       x.file_bytes, human(x.file_bytes, h2));
+		fprintf(f, "extent %u: file_offset %" PRIu64 " (%s), "
+			   "file_bytes %" PRIu64 " (%s), ",
+			i, x.file_offset, human(x.file_offset, h1),
+			x.file_bytes, human(x.file_bytes, h2));
 		if (et == FAMRT_FMAP_EXT_SIMPLE) {
-			printf("devindex %u, offset %" PRIu64 " (%s), len %"
-			       PRIu64 " (%s)\n",
-			       x.strips[0].devindex, x.strips[0].offset,
-			       human(x.strips[0].offset, h1), x.strips[0].len,
-			       human(x.strips[0].len, h3));
+			fprintf(f, "devindex %u, offset %" PRIu64 " (%s), len %"
+				   PRIu64 " (%s)\n",
+				x.strips[0].devindex, x.strips[0].offset,
+				human(x.strips[0].offset, h1), x.strips[0].len,
+				human(x.strips[0].len, h3));
 			continue;
 		}
-		printf("nbytes %" PRIu64 " (%s), chunk_size %u (%s), "
-		       "nstrips %u\n",
-		       x.nbytes, human(x.nbytes, h1), x.chunk_size,
-		       human(x.chunk_size, h3), x.nstrips);
+		fprintf(f, "nbytes %" PRIu64 " (%s), chunk_size %u (%s), "
+			   "nstrips %u\n",
+			x.nbytes, human(x.nbytes, h1), x.chunk_size,
+			human(x.chunk_size, h3), x.nstrips);
 		for (uint32_t j = 0; j < x.nstrips; j++)
-			printf("  strip %u: devindex %u, offset %" PRIu64
-			       " (%s), len %" PRIu64 " (%s)\n",
-			       j, x.strips[j].devindex, x.strips[j].offset,
-			       human(x.strips[j].offset, h1), x.strips[j].len,
-			       human(x.strips[j].len, h2));
+			fprintf(f, "  strip %u: devindex %u, offset %" PRIu64
+				   " (%s), len %" PRIu64 " (%s)\n",
+				j, x.strips[j].devindex, x.strips[j].offset,
+				human(x.strips[j].offset, h1), x.strips[j].len,
+				human(x.strips[j].len, h2));
 	}
+}
+
+static void print_text(const struct famrt_fmap *map, const struct range *rv,
+		       size_t nr)
+{
+	famrt_fmap_print_text(stdout, map);
 	for (size_t r = 0; r < nr; r++) {
 		struct famrt_fmap_iter it;
 		struct famrt_fmap_run run;

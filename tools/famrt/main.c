@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "famrt.h"
@@ -36,16 +37,102 @@ static const struct famrt_cli_cmd commands[] = {
 	  .summary = "list the device-dax devices of this host",
 	  .run = famrt_cmd_devices,
 	  .spec = &famrt_devices_spec },
+	/* A file system as a whole. */
+	{ .name = "mkfs",
+	  .summary = "make a file system on 1 to 32 devices",
+	  .run = famrt_cmd_mkfs,
+	  .spec = &famrt_mkfs_spec },
+	{ .name = "adddev",
+	  .summary = "add a device to a file system",
+	  .run = famrt_cmd_adddev,
+	  .spec = &famrt_adddev_spec },
+	{ .name = "df",
+	  .summary = "free space, fragmentation, log use",
+	  .run = famrt_cmd_df,
+	  .spec = &famrt_df_spec },
+	{ .name = "statfs",
+	  .summary = "the same as df",
+	  .run = famrt_cmd_statfs,
+	  .spec = &famrt_statfs_spec },
+	{ .name = "fsck",
+	  .summary = "check a file system; change nothing",
+	  .run = famrt_cmd_fsck,
+	  .spec = &famrt_fsck_spec },
+	{ .name = "log",
+	  .summary = "print the entries of the metadata log",
+	  .run = famrt_cmd_log,
+	  .spec = &famrt_log_spec },
+	/* Its namespace. */
+	{ .name = "mkdir",
+	  .summary = "make directories",
+	  .run = famrt_cmd_mkdir,
+	  .spec = &famrt_mkdir_spec },
+	{ .name = "creat",
+	  .summary = "make a file of a given size and layout",
+	  .run = famrt_cmd_creat,
+	  .spec = &famrt_creat_spec },
+	{ .name = "ls",
+	  .summary = "list directories",
+	  .run = famrt_cmd_ls,
+	  .spec = &famrt_ls_spec },
+	{ .name = "stat",
+	  .summary = "attributes of a file or directory",
+	  .run = famrt_cmd_stat,
+	  .spec = &famrt_stat_spec },
+	{ .name = "getmap",
+	  .summary = "a file's map (fmap), for people, JSON or raw",
+	  .run = famrt_cmd_getmap,
+	  .spec = &famrt_getmap_spec },
+	/* Its data. */
+	{ .name = "cp",
+	  .summary = "copy a file in (to :/path) or out (from :/path)",
+	  .run = famrt_cmd_cp,
+	  .spec = &famrt_cp_spec },
+	{ .name = "verify",
+	  .summary = "check a file's map and read, or write and compare, "
+		     "its bytes",
+	  .run = famrt_cmd_verify,
+	  .spec = &famrt_verify_spec },
 	{ .name = NULL },
 };
 
 static const char top_synopsis[] =
-	"famrt [--version] [--help] [--list-commands] <command> [arguments]";
+	"famrt [--version] [--help] [--list-commands] [--fs DEV0[,DEV1...]]\n"
+	"             [--host-id ID] <command> [arguments]";
 
 static const char top_examples[] =
+	"famrt mkfs --create 1G /dev/shm/famrt0 /dev/shm/famrt1\n"
+	"export FAMRT_FS=/dev/shm/famrt0,/dev/shm/famrt1\n"
+	"famrt cp ./data.bin :/data.bin && famrt ls -l /\n"
+	"famrt --fs /dev/dax0.0,/dev/dax1.0 df\n"
 	"famrt fmap encode -o file.fmap docs/examples/interleaved.txt\n"
 	"famrt fmap inspect file.fmap --resolve 15M:1M\n"
 	"famrt devices --json\n";
+
+/*
+ * --fs and --host-id before the command stand for $FAMRT_FS and
+ * $FAMRT_HOST_ID; a command's own --fs still wins.
+ */
+static int top_env(int argc, char **argv, int *i, const char *opt,
+		   const char *var)
+{
+	const char *a = argv[*i], *v;
+	size_t n = strlen(opt);
+
+	if (strncmp(a, opt, n) || (a[n] && a[n] != '='))
+		return 0;
+	if (a[n] == '=') {
+		v = a + n + 1;
+	} else {
+		if (*i + 1 >= argc)
+			return -1;
+		v = argv[++*i];
+	}
+	if (!*v)
+		return -1;
+	setenv(var, v, 1);
+	return 1;
+}
 
 __attribute__((format(printf, 1, 2))) static int
 top_usage(const char *fmt, ...)
@@ -64,7 +151,7 @@ top_usage(const char *fmt, ...)
 
 int main(int argc, char **argv)
 {
-	int i = 1;
+	int i = 1, rc;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
@@ -89,6 +176,18 @@ int main(int argc, char **argv)
 			famrt_cli_list_commands(commands, "", stdout);
 			return FAMRT_EXIT_OK;
 		}
+		rc = top_env(argc, argv, &i, "--fs", "FAMRT_FS");
+		if (!rc)
+			rc = top_env(argc, argv, &i, "--host-id",
+				     "FAMRT_HOST_ID");
+		if (rc < 0)
+			return top_usage("option '%s' needs a value", a);
+		if (rc > 0 && !strncmp(a, "--host-id", 9) &&
+		    getenv("FAMRT_HOST_ID") &&
+		    strlen(getenv("FAMRT_HOST_ID")) > 63)
+			return top_usage("--host-id: at most 63 bytes");
+		if (rc > 0)
+			continue;
 		return top_usage("unknown option '%s'", a);
 	}
 	if (i >= argc)

@@ -13,7 +13,7 @@
 
 static const char exit_status_text[] =
 	"Exit status: 0 done, 1 invalid input, 2 usage error, "
-	"3 system error.\n";
+	"3 system error,\n4 refused by the file system.\n";
 
 static void build_opts(struct famrt_cli_getopt *g,
 		       const struct famrt_cli_spec *spec)
@@ -166,7 +166,8 @@ void famrt_cli_help(const struct famrt_cli_spec *spec, FILE *f)
 		fprintf(f, "\nExamples:\n");
 		print_indented(spec->examples, f);
 	}
-	fprintf(f, "\n%s", exit_status_text);
+	fprintf(f, "\n%s", spec->exit_status ? spec->exit_status :
+						exit_status_text);
 }
 
 int famrt_cli_usage_error(const struct famrt_cli_spec *spec, const char *fmt,

@@ -20,6 +20,9 @@ enum famrt_exit {
 	FAMRT_EXIT_INVALID = 1, /* the input is invalid (fmap rule, syntax) */
 	FAMRT_EXIT_USAGE = 2,   /* bad command line */
 	FAMRT_EXIT_SYSTEM = 3,  /* I/O error, out of memory, ... */
+	FAMRT_EXIT_REFUSED = 4, /* the file system says no: a path exists or
+				 * does not, not the master host, no space,
+				 * devices that are not the file system */
 };
 
 #define FAMRT_CLI_MAX_OPTS 32
@@ -44,6 +47,8 @@ struct famrt_cli_spec {
 	const char *details;  /* more text, or NULL */
 	const struct famrt_cli_opt *opts;
 	const char *examples; /* lines, each an example command */
+	const char *exit_status; /* the help's exit status line; NULL: the
+				  * codes of enum famrt_exit */
 };
 
 /*
