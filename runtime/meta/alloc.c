@@ -744,7 +744,7 @@ struct sel {
 };
 
 static int pick_devices(const struct famrt_alloc *a,
-			const struct famrt_layout *lay, struct sel *s,
+			const struct famrt_alloc_layout *lay, struct sel *s,
 			struct famrt_err *e)
 {
 	uint32_t seen = 0;
@@ -1066,7 +1066,7 @@ static uint64_t max_strip(const struct adev *d, uint32_t k, uint64_t g,
 }
 
 static int alloc_interleave(struct famrt_alloc *a, uint64_t size,
-			    const struct famrt_layout *lay,
+			    const struct famrt_alloc_layout *lay,
 			    const struct sel *s, struct famrt_fmap_desc *d,
 			    struct famrt_err *e)
 {
@@ -1220,10 +1220,10 @@ static int alloc_interleave(struct famrt_alloc *a, uint64_t size,
 }
 
 int famrt_alloc_file(struct famrt_alloc *a, uint64_t size,
-		     const struct famrt_layout *lay, struct famrt_fmap_desc *d,
+		     const struct famrt_alloc_layout *lay, struct famrt_fmap_desc *d,
 		     struct famrt_err *e)
 {
-	static const struct famrt_layout simple = {
+	static const struct famrt_alloc_layout simple = {
 		.kind = FAMRT_LAYOUT_SIMPLE,
 	};
 	struct sel s;

@@ -28,7 +28,7 @@ enum famrt_layout_kind {
 	FAMRT_LAYOUT_INTERLEAVE = 1, /* interleaved extents */
 };
 
-struct famrt_layout {
+struct famrt_alloc_layout {
 	enum famrt_layout_kind kind;
 	uint32_t nstrips;  /* interleave: strips per extent; 0 = one per device */
 	uint64_t chunk;    /* interleave: chunk size; 0 = the allocation unit */
@@ -130,7 +130,7 @@ int famrt_alloc_release_desc(struct famrt_alloc *a,
  * strip device's alignment or over 4 GiB - 1, unknown or repeated device).
  */
 int famrt_alloc_file(struct famrt_alloc *a, uint64_t size,
-		     const struct famrt_layout *lay, struct famrt_fmap_desc *d,
+		     const struct famrt_alloc_layout *lay, struct famrt_fmap_desc *d,
 		     struct famrt_err *e);
 
 /* Sizes, free space and fragmentation, per device and in total. */

@@ -1117,10 +1117,10 @@ out:
 
 int famrt_fs_create(struct famrt_fs *fs, const char *path, uint32_t mode,
 		    uint32_t uid, uint32_t gid, uint64_t size,
-		    const struct famrt_layout *lay,
+		    const struct famrt_alloc_layout *lay,
 		    const struct famrt_node **out, struct famrt_err *e)
 {
-	static const struct famrt_layout simple = { .kind =
+	static const struct famrt_alloc_layout simple = { .kind =
 							    FAMRT_LAYOUT_SIMPLE };
 	uint64_t sizes[FAMRT_MAX_DEVS], aligns[FAMRT_MAX_DEVS];
 	const struct famrt_node *parent, *x;
@@ -1370,5 +1370,41 @@ int famrt_fs_probe(const char *path, struct famrt_sb *sb, struct famrt_err *e)
 	famrt_dev_close(&d);
 	if (rc)
 		famrt_err_prefix(e, "'%s'", path);
+	return rc;
+}
+
+int famrt_fs_probe_device(const char *path, uint8_t *fs_uuid, uint32_t *index,
+			  struct famrt_err *e)
+{
+	struct famrt_dev d = { .fd = -1 };
+	struct famrt_label l;
+	struct famrt_sb sb;
+	int rc = famrt_dev_open(&d, path, O_RDONLY, e);
+
+	if (!rc)
+		rc = famrt_dev_map(&d, e);
+	if (rc) {
+		famrt_dev_close(&d);
+		return rc;
+	}
+	rc = -ENOENT;
+	if (d.size >= 2 * FAMRT_SB_SIZE) {
+		famrt_invalidate_range(d.base, 2 * FAMRT_SB_SIZE);
+		if (!famrt_sb_decode(d.base, &sb, NULL) ||
+		    !famrt_sb_decode((uint8_t *)d.base + FAMRT_SB_BACKUP_OFFSET,
+				     &sb, NULL)) {
+			memcpy(fs_uuid, sb.uuid, 16);
+			*index = 0;
+			rc = 0;
+		} else if (!famrt_label_decode(d.base, &l, NULL)) {
+			memcpy(fs_uuid, l.fs_uuid, 16);
+			*index = l.devindex;
+			rc = 0;
+		}
+	}
+	famrt_dev_close(&d);
+	if (rc)
+		famrt_err_set(e, ENOENT, "'%s' holds no famrt superblock or label",
+			      path);
 	return rc;
 }

@@ -109,7 +109,7 @@ int famrt_fs_mkdir(struct famrt_fs *fs, const char *path, uint32_t mode,
 		   struct famrt_err *e);
 int famrt_fs_create(struct famrt_fs *fs, const char *path, uint32_t mode,
 		    uint32_t uid, uint32_t gid, uint64_t size,
-		    const struct famrt_layout *lay,
+		    const struct famrt_alloc_layout *lay,
 		    const struct famrt_node **out, struct famrt_err *e);
 /* Change mode and/or owner (FAMRT_SETATTR_KEEP keeps a field). */
 int famrt_fs_setattr(struct famrt_fs *fs, const char *path, uint32_t mode,

@@ -14,7 +14,7 @@
 int famrt_fs_reserve(struct famrt_fs *fs, struct famrt_reservation *r,
 		     uint64_t bytes, uint32_t *added, struct famrt_err *e)
 {
-	static const struct famrt_layout simple = { .kind =
+	static const struct famrt_alloc_layout simple = { .kind =
 							    FAMRT_LAYOUT_SIMPLE };
 	struct famrt_fmap_desc *d;
 	int rc;

@@ -26,6 +26,16 @@ struct famrt_client;
 int famrt_client_socket_path(const uint8_t *fs_uuid, char *buf, size_t len);
 
 /*
+ * The name famrtd also publishes for its file system, derived from device
+ * 0's identity (its device number, or a file's device and inode) which any
+ * user can stat: $FAMRT_RUN_DIR/dev-MAJ-MIN.sock or file-DEV-INO.sock. For
+ * users who may not read device 0's superblock. If dir is not NULL it is
+ * used instead of the run directory. Returns 0 or -errno.
+ */
+int famrt_client_socket_alias(const char *dev0, const char *dir, char *buf,
+			      size_t len);
+
+/*
  * Connect to the service at path, check who it is (SO_PEERCRED: root, our
  * own uid, or $FAMRT_SERVICE_UID), say hello and fetch the device table.
  * ENOENT/ECONNREFUSED when no service listens there; EPERM when the peer is

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -74,9 +75,15 @@ void h_fs_remove(struct h_fs *fs)
 	fs->dir[0] = '\0';
 }
 
-static int try_connect(const char *path)
+/*
+ * 0 when the service listening at path is process `pid` (a socket left by
+ * an instance just killed may still accept connections for a moment).
+ */
+static int try_connect(const char *path, pid_t pid)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
 	int fd, rc;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -86,6 +93,9 @@ static int try_connect(const char *path)
 	if (fd < 0)
 		return -errno;
 	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	if (!rc && (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) ||
+		    uc.pid != pid))
+		rc = -EAGAIN;
 	close(fd);
 	return rc;
 }
@@ -123,6 +133,9 @@ int h_famrtd_start(struct h_famrtd *d, const struct h_fs *fs,
 	if (d->pid == 0) {
 		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 
+		/* A test that dies must not leave its service running. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+
 		if (fd >= 0) {
 			dup2(fd, 2);
 			close(fd);
@@ -132,7 +145,7 @@ int h_famrtd_start(struct h_famrtd *d, const struct h_fs *fs,
 		_exit(127);
 	}
 	for (int i = 0; i < 1000; i++) {
-		if (!try_connect(d->socket))
+		if (!try_connect(d->socket, d->pid))
 			return 0;
 		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
 			fprintf(stderr, "famrtd %s exited at start:\n", name);

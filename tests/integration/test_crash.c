@@ -80,7 +80,7 @@ static char *fresh_dump(const struct mt_fs *f, uint32_t *damage)
 
 /* ---- an append cut short at every byte ---- */
 
-static const struct famrt_layout ilv3 = { .kind = FAMRT_LAYOUT_INTERLEAVE,
+static const struct famrt_alloc_layout ilv3 = { .kind = FAMRT_LAYOUT_INTERLEAVE,
 					  .nstrips = 3, .chunk = 8192 };
 
 static void base_empty(struct famrt_fs *fs)
@@ -348,7 +348,7 @@ static __attribute__((noreturn)) void storm_child(const struct mt_fs *f,
 	snprintf(dir, sizeof(dir), "/c%u", id);
 	for (unsigned i = 0;; i++) {
 		const struct famrt_node *n = NULL;
-		struct famrt_layout l = { .kind = FAMRT_LAYOUT_SIMPLE };
+		struct famrt_alloc_layout l = { .kind = FAMRT_LAYOUT_SIMPLE };
 		unsigned r = rand_r(&seed);
 		uint64_t size = r % 5 == 0 ? 0 : rand_r(&seed) % 100000;
 
@@ -639,7 +639,7 @@ static bool fsck_notices(const struct mt_fs *f, const char *prefix)
 static void test_byte_flips(void **state)
 {
 	const uint32_t d01[2] = { 0, 1 };
-	struct famrt_layout l = { .kind = FAMRT_LAYOUT_INTERLEAVE,
+	struct famrt_alloc_layout l = { .kind = FAMRT_LAYOUT_INTERLEAVE,
 				  .nstrips = 2, .ndevs = 2,
 				  .devs = { d01[0], d01[1] } };
 	size_t meta_len = 8192 + MT_LOG;

@@ -378,7 +378,7 @@ static uint64_t gcd(uint64_t a, uint64_t b)
 	return a;
 }
 
-static void want_of(const struct fs *f, const struct famrt_layout *lay,
+static void want_of(const struct fs *f, const struct famrt_alloc_layout *lay,
 		    struct want *w)
 {
 	memset(w, 0, sizeof(*w));
@@ -404,7 +404,7 @@ static void want_of(const struct fs *f, const struct famrt_layout *lay,
  * onto exactly all of them.
  */
 static void check_desc(const struct fs *f, const struct famrt_fmap_desc *d,
-		       uint64_t size, const struct famrt_layout *lay)
+		       uint64_t size, const struct famrt_alloc_layout *lay)
 {
 	struct place *pl = malloc(FAMRT_FMAP_MAX_EXTENTS *
 				  FAMRT_FMAP_MAX_STRIPS * sizeof(*pl));
@@ -538,7 +538,7 @@ static void model_give_desc(struct fs *f, const struct famrt_fmap_desc *d)
 }
 
 static struct famrt_fmap_desc *alloc_ok(struct fs *f, uint64_t size,
-					const struct famrt_layout *lay)
+					const struct famrt_alloc_layout *lay)
 {
 	struct famrt_fmap_desc *d = malloc(sizeof(*d));
 	struct famrt_err err;
@@ -559,7 +559,7 @@ static struct famrt_fmap_desc *alloc_ok(struct fs *f, uint64_t size,
 
 /* A refusal: the given code, a message, nothing changed. */
 static void alloc_fails(struct fs *f, uint64_t size,
-			const struct famrt_layout *lay, int code,
+			const struct famrt_alloc_layout *lay, int code,
 			struct famrt_err *err)
 {
 	struct famrt_fmap_desc *d = malloc(sizeof(*d));
@@ -594,19 +594,19 @@ static void mark_ok(struct fs *f, uint32_t dev, uint64_t off, uint64_t len)
 	check_stats(f);
 }
 
-static struct famrt_layout simple_on(uint32_t n, const uint32_t *devs)
+static struct famrt_alloc_layout simple_on(uint32_t n, const uint32_t *devs)
 {
-	struct famrt_layout l = { .kind = FAMRT_LAYOUT_SIMPLE, .ndevs = n };
+	struct famrt_alloc_layout l = { .kind = FAMRT_LAYOUT_SIMPLE, .ndevs = n };
 
 	if (n)
 		memcpy(l.devs, devs, n * sizeof(*devs));
 	return l;
 }
 
-static struct famrt_layout ilv_on(uint32_t nstrips, uint64_t chunk,
+static struct famrt_alloc_layout ilv_on(uint32_t nstrips, uint64_t chunk,
 				  uint32_t n, const uint32_t *devs)
 {
-	struct famrt_layout l = {
+	struct famrt_alloc_layout l = {
 		.kind = FAMRT_LAYOUT_INTERLEAVE,
 		.nstrips = nstrips,
 		.chunk = chunk,
@@ -713,7 +713,7 @@ static void test_single_device_fill(void **state)
 	alloc_fails(&f, 1, NULL, ENOSPC, &err);
 	alloc_fails(&f, U2M, NULL, ENOSPC, &err);
 	{
-		struct famrt_layout l = ilv_on(0, 0, 0, NULL);
+		struct famrt_alloc_layout l = ilv_on(0, 0, 0, NULL);
 
 		alloc_fails(&f, 1, &l, ENOSPC, &err);
 		assert_non_null(strstr(err.msg, "device 0"));
@@ -842,7 +842,7 @@ static void test_best_fit_and_ties(void **state)
 	/* Restricted to device 0, which is full now. */
 	{
 		uint32_t only0 = 0;
-		struct famrt_layout l = simple_on(1, &only0);
+		struct famrt_alloc_layout l = simple_on(1, &only0);
 		struct famrt_err err;
 
 		alloc_fails(&f, 1, &l, ENOSPC, &err);
@@ -909,7 +909,7 @@ static void interleave_case(uint32_t ndevs, uint64_t chunk)
 	uint64_t sizes[] = { 1, 0, 10 * MiB + 1, 40 * U2M, 7 * chunk * ndevs,
 			     7 * chunk * ndevs + 1 };
 	struct famrt_fmap_desc *files[8];
-	struct famrt_layout l = ilv_on(0, chunk, 0, NULL);
+	struct famrt_alloc_layout l = ilv_on(0, chunk, 0, NULL);
 	struct fs f;
 
 	fs_init_equal(&f, U2M, ndevs, 256);
@@ -929,7 +929,7 @@ static void interleave_case(uint32_t ndevs, uint64_t chunk)
 	/* A chosen order of devices. */
 	if (ndevs >= 3) {
 		uint32_t order[] = { 2, 0, 1 };
-		struct famrt_layout o = ilv_on(0, chunk, 3, order);
+		struct famrt_alloc_layout o = ilv_on(0, chunk, 3, order);
 
 		files[6] = alloc_ok(&f, 9 * chunk + 5, &o);
 		assert_int_equal(files[6]->extents[0].strips[0].devindex, 2);
@@ -955,9 +955,9 @@ static void test_interleave_devices(void **state)
 static void test_interleave_more_strips_than_devices(void **state)
 {
 	struct famrt_fmap_desc *d, *d2;
-	struct famrt_layout l = ilv_on(5, 0, 0, NULL);
+	struct famrt_alloc_layout l = ilv_on(5, 0, 0, NULL);
 	uint32_t order[] = { 3, 1, 2, 0 };
-	struct famrt_layout l3 = ilv_on(3, 2 * U2M, 4, order);
+	struct famrt_alloc_layout l3 = ilv_on(3, 2 * U2M, 4, order);
 	struct famrt_err err;
 	struct fs f;
 
@@ -1006,8 +1006,8 @@ static void mark_pattern(struct fs *f, uint64_t first, uint64_t period)
 
 static void test_interleave_fragmented(void **state)
 {
-	struct famrt_layout l = ilv_on(0, 0, 0, NULL);
-	struct famrt_layout l4 = ilv_on(0, 4 * U2M, 0, NULL);
+	struct famrt_alloc_layout l = ilv_on(0, 0, 0, NULL);
+	struct famrt_alloc_layout l4 = ilv_on(0, 4 * U2M, 0, NULL);
 	struct famrt_fmap_desc *d;
 	struct famrt_err err;
 	struct fs f;
@@ -1054,7 +1054,7 @@ static void test_interleave_fragmented(void **state)
 	/* The same device twice is refused. */
 	{
 		uint32_t twice[] = { 1, 1 };
-		struct famrt_layout t = ilv_on(0, 0, 2, twice);
+		struct famrt_alloc_layout t = ilv_on(0, 0, 2, twice);
 
 		alloc_fails(&f, 1, &t, EINVAL, &err);
 	}
@@ -1282,7 +1282,7 @@ static void test_bounds(void **state)
 
 	/* Layouts the format cannot express. */
 	{
-		struct famrt_layout l = ilv_on(0, 3 * MiB, 0, NULL);
+		struct famrt_alloc_layout l = ilv_on(0, 3 * MiB, 0, NULL);
 		uint32_t bad = 1;
 
 		alloc_fails(&f, 1, &l, EINVAL, &err);
@@ -1320,7 +1320,7 @@ static void test_bounds(void **state)
 		struct famrt_fmap_desc *d = alloc_ok(&f, 4 * U2M, NULL);
 		assert_int_equal(d->extents[0].strips[0].devindex, 1);
 		release_ok(&f, d);
-		struct famrt_layout l = ilv_on(0, 0, 0, NULL);
+		struct famrt_alloc_layout l = ilv_on(0, 0, 0, NULL);
 		alloc_fails(&f, 1, &l, ENOSPC, &err);
 		assert_int_equal(famrt_alloc_mark(f.a, 0, 8 * U2M, U2M, &err),
 				 -EINVAL);
@@ -1334,7 +1334,7 @@ static void test_sub_unit_chunk(void **state)
 	static const uint64_t s[] = { 0, 0, 0 };
 	static const uint64_t e[] = { 64 * U2M, 64 * U2M, 64 * U2M };
 	static const uint64_t al[] = { 4096, 64 * KiB, 4096 };
-	struct famrt_layout l = ilv_on(0, MiB, 0, NULL);
+	struct famrt_alloc_layout l = ilv_on(0, MiB, 0, NULL);
 	struct famrt_fmap_desc *d;
 	struct famrt_err err;
 	struct fs f;
@@ -1445,7 +1445,7 @@ static void test_out_of_memory(void **state)
 	mark_pattern(&f, 2, 3);
 	oom_countdown = 0;
 	for (uint32_t i = 0; i < 200; i++) {
-		struct famrt_layout l = i % 2 ? ilv_on(0, 0, 0, NULL) :
+		struct famrt_alloc_layout l = i % 2 ? ilv_on(0, 0, 0, NULL) :
 						simple_on(0, NULL);
 		struct famrt_fmap_desc *d = malloc(sizeof(*d));
 		uint64_t size = (1 + i % 40) * U2M - i;
@@ -1603,7 +1603,7 @@ static int ilv_oracle(const struct fs *f, const struct want *w, uint64_t size,
 	return one ? 0 : -1;
 }
 
-static void random_layout(const struct fs *f, struct famrt_layout *l)
+static void random_layout(const struct fs *f, struct famrt_alloc_layout *l)
 {
 	memset(l, 0, sizeof(*l));
 	if (rnd_below(3)) {
@@ -1681,7 +1681,7 @@ static void random_config(uint64_t seed, uint32_t nops, bool frag)
 	assert_non_null(live);
 	if (frag) {
 		/* Fill with one-unit files, then free about half of them. */
-		struct famrt_layout one = simple_on(0, NULL);
+		struct famrt_alloc_layout one = simple_on(0, NULL);
 		uint64_t total = 0;
 
 		for (uint32_t d = 0; d < ndevs; d++)
@@ -1710,7 +1710,7 @@ static void random_config(uint64_t seed, uint32_t nops, bool frag)
 		if (fr < sz / 2 && r < 55 && rnd_below(2))
 			r += 35;
 		if (r < 55) {
-			struct famrt_layout l;
+			struct famrt_alloc_layout l;
 			struct famrt_fmap_desc *d = malloc(sizeof(*d));
 			struct want w;
 			uint64_t size, total = 0;

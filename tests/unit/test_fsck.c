@@ -28,7 +28,7 @@ struct fx {
 
 static void fx_make(struct fx *x)
 {
-	struct famrt_layout l = { .kind = FAMRT_LAYOUT_INTERLEAVE };
+	struct famrt_alloc_layout l = { .kind = FAMRT_LAYOUT_INTERLEAVE };
 	struct famrt_fs *fs;
 	struct famrt_err e;
 

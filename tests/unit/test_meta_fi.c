@@ -105,7 +105,7 @@ static const char *op_name(enum op op)
 
 static int do_op(struct famrt_fs *fs, enum op op, struct famrt_err *e)
 {
-	struct famrt_layout l = { .kind = FAMRT_LAYOUT_INTERLEAVE };
+	struct famrt_alloc_layout l = { .kind = FAMRT_LAYOUT_INTERLEAVE };
 
 	switch (op) {
 	case OP_CREATE:

@@ -24,7 +24,7 @@
 
 #include "meta_test.h"
 
-static const struct famrt_layout simple_lay = { .kind = FAMRT_LAYOUT_SIMPLE };
+static const struct famrt_alloc_layout simple_lay = { .kind = FAMRT_LAYOUT_SIMPLE };
 
 static const struct famrt_node *mk(struct famrt_fs *fs, const char *path,
 				   uint32_t mode)
@@ -42,7 +42,7 @@ static const struct famrt_node *mk(struct famrt_fs *fs, const char *path,
 
 static const struct famrt_node *cr(struct famrt_fs *fs, const char *path,
 				   uint64_t size,
-				   const struct famrt_layout *lay)
+				   const struct famrt_alloc_layout *lay)
 {
 	const struct famrt_node *n = NULL;
 	struct famrt_err e;
@@ -55,10 +55,10 @@ static const struct famrt_node *cr(struct famrt_fs *fs, const char *path,
 	return n;
 }
 
-static struct famrt_layout ilv(uint32_t nstrips, uint64_t chunk,
+static struct famrt_alloc_layout ilv(uint32_t nstrips, uint64_t chunk,
 			       uint32_t ndevs, const uint32_t *devs)
 {
-	struct famrt_layout l = { .kind = FAMRT_LAYOUT_INTERLEAVE,
+	struct famrt_alloc_layout l = { .kind = FAMRT_LAYOUT_INTERLEAVE,
 				  .nstrips = nstrips, .chunk = chunk,
 				  .ndevs = ndevs };
 
@@ -204,7 +204,7 @@ static void test_mkfs_open(void **state)
 static void test_mkdir_create(void **state)
 {
 	const uint32_t two[2] = { 2, 0 };
-	struct famrt_layout l3 = ilv(0, 0, 0, NULL), l2 = ilv(2, 2 * MT_UNIT, 2,
+	struct famrt_alloc_layout l3 = ilv(0, 0, 0, NULL), l2 = ilv(2, 2 * MT_UNIT, 2,
 							     two);
 	const struct famrt_node *a, *f1, *f0, *g, *h, *n;
 	struct famrt_fmap_extent x;
@@ -340,9 +340,9 @@ static void expect_err(int rc, int want, const struct famrt_err *e,
 static void test_errors(void **state)
 {
 	char longname[300];
-	const struct famrt_layout bad33 = ilv(33, 0, 0, NULL);
+	const struct famrt_alloc_layout bad33 = ilv(33, 0, 0, NULL);
 	const uint32_t dev7[1] = { 7 };
-	struct famrt_layout baddev = ilv(0, 0, 1, dev7);
+	struct famrt_alloc_layout baddev = ilv(0, 0, 1, dev7);
 	struct famrt_fs *fs;
 	struct famrt_err e;
 	struct mt_fs f;
@@ -518,7 +518,7 @@ static void test_readdir_paging(void **state)
 static void test_inode_numbers(void **state)
 {
 	const uint32_t d01[2] = { 0, 1 };
-	struct famrt_layout l = ilv(2, 0, 2, d01);
+	struct famrt_alloc_layout l = ilv(2, 0, 2, d01);
 	struct famrt_log_cursor cur = { 0 };
 	struct famrt_entry_hdr h;
 	const uint8_t *payload;
@@ -760,7 +760,7 @@ static void test_replay_handmade(void **state)
 
 static void test_reopen_same(void **state)
 {
-	struct famrt_layout l = ilv(0, 0, 0, NULL);
+	struct famrt_alloc_layout l = ilv(0, 0, 0, NULL);
 	struct famrt_fs *fs;
 	struct mt_fs f;
 	char *a, *b, *c;
@@ -876,7 +876,7 @@ static void test_follow_two_processes(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct famrt_fs_opts o = { .host_id = MT_MASTER };
-		struct famrt_layout l = ilv(0, 0, 0, NULL);
+		struct famrt_alloc_layout l = ilv(0, 0, 0, NULL);
 		struct famrt_fs *w;
 
 		if (famrt_fs_open(&w, f.paths, 2, &o, &e) ||
@@ -1113,7 +1113,7 @@ static void test_wrong_devices(void **state)
 static void test_add_device(void **state)
 {
 	const uint32_t d01[2] = { 0, 1 };
-	struct famrt_layout l = ilv(2, 0, 2, d01);
+	struct famrt_alloc_layout l = ilv(2, 0, 2, d01);
 	struct famrt_fmap_extent x;
 	struct famrt_alloc_stats st;
 	const struct famrt_node *g;

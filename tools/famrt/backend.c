@@ -276,7 +276,7 @@ static int direct_get_fmap(struct famrt_backend *be, uint64_t ino,
 
 static int direct_create(struct famrt_backend *be, const char *path,
 			 uint32_t mode, uint64_t size,
-			 const struct famrt_layout *lay,
+			 const struct famrt_alloc_layout *lay,
 			 struct famrt_proto_attr *a, struct famrt_err *e)
 {
 	struct direct *d = to_direct(be);
@@ -558,7 +558,7 @@ int famrt_backend_get_fmap(struct famrt_backend *be, uint64_t ino,
 
 int famrt_backend_create(struct famrt_backend *be, const char *path,
 			 uint32_t mode, uint64_t size,
-			 const struct famrt_layout *lay,
+			 const struct famrt_alloc_layout *lay,
 			 struct famrt_proto_attr *a, struct famrt_err *e)
 {
 	return be->ops->create(be, path, mode, size, lay, a, e);

@@ -104,7 +104,7 @@ struct famrt_backend_ops {
 			size_t cap, size_t *len, struct famrt_err *e);
 	int (*create)(struct famrt_backend *be, const char *path,
 		      uint32_t mode, uint64_t size,
-		      const struct famrt_layout *lay,
+		      const struct famrt_alloc_layout *lay,
 		      struct famrt_proto_attr *a, struct famrt_err *e);
 	int (*mkdir)(struct famrt_backend *be, const char *path,
 		     uint32_t mode, struct famrt_proto_attr *a,
@@ -182,7 +182,7 @@ int famrt_backend_get_fmap(struct famrt_backend *be, uint64_t ino,
  */
 int famrt_backend_create(struct famrt_backend *be, const char *path,
 			 uint32_t mode, uint64_t size,
-			 const struct famrt_layout *lay,
+			 const struct famrt_alloc_layout *lay,
 			 struct famrt_proto_attr *a, struct famrt_err *e);
 int famrt_backend_mkdir(struct famrt_backend *be, const char *path,
 			uint32_t mode, struct famrt_proto_attr *a,

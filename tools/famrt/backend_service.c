@@ -83,7 +83,7 @@ static int svc_get_fmap(struct famrt_backend *be, uint64_t ino, uint8_t *buf,
 
 static int svc_create(struct famrt_backend *be, const char *path,
 		      uint32_t mode, uint64_t size,
-		      const struct famrt_layout *lay,
+		      const struct famrt_alloc_layout *lay,
 		      struct famrt_proto_attr *a, struct famrt_err *e)
 {
 	struct famrt_proto_create_req r = { .mode = mode, .size = size };
@@ -204,6 +204,12 @@ static int socket_for(const char *spec, char *out, size_t len,
 	memcpy(first, spec, n);
 	first[n] = '\0';
 	rc = famrt_fs_probe(first, &sb, e);
+	if (rc == -EACCES || rc == -EPERM) {
+		/* Device 0 is not ours to read: famrtd's name for it. */
+		rc = famrt_client_socket_alias(first, NULL, out, len);
+		return rc ? famrt_err_set(e, -rc, "cannot stat '%s'", first) :
+			    0;
+	}
 	if (rc)
 		return rc;
 	if (famrt_client_socket_path(sb.uuid, out, len))

@@ -81,7 +81,7 @@ int famrt_cmd_mode(const struct famrt_cli_spec *spec, const char *arg,
 
 /* --interleave N, --chunk C, --devices LIST (creat and cp). */
 struct famrt_layout_opt {
-	struct famrt_layout lay;
+	struct famrt_alloc_layout lay;
 	bool chunk_set;
 	bool devices_set;
 };

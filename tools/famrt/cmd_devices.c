@@ -7,6 +7,7 @@
 
 #include "cmd_devices.h"
 #include "dax/dax.h"
+#include "meta/probe.h"
 #include "famrt.h"
 #include "json.h"
 #include "size.h"
@@ -54,13 +55,21 @@ const struct famrt_cli_spec famrt_devices_spec = {
 };
 
 /*
- * The UUID of the famrt file system whose superblock is on the device, or
- * NULL. TODO(lead): call famrt_meta_probe_uuid() here once it exists.
+ * The uuid of the famrt file system the device belongs to (its superblock,
+ * or its label for devices 1 and up), or NULL: none, or not readable by
+ * this user (device nodes are usually root's). Valid until the next call.
  */
 static const char *fs_uuid_of(const struct famrt_daxinfo *info)
 {
-	(void)info;
-	return NULL;
+	static char text[37];
+	uint8_t uuid[16];
+	uint32_t index;
+
+	if (!info->path[0] ||
+	    famrt_fs_probe_device(info->path, uuid, &index, NULL))
+		return NULL;
+	famrt_uuid_format(uuid, text);
+	return text;
 }
 
 static const char *dash(const char *s)

@@ -103,7 +103,10 @@ void famrtd_session_end(struct famrtd *d, struct famrtd_session *s);
 /* The event loop: serve until SIGTERM/SIGINT. Returns the exit status. */
 int famrtd_serve(struct famrtd *d, int listen_fd);
 
-/* Bind the listening socket at path (refusing if a live famrtd holds it). */
+/*
+ * Bind the listening socket at path, refusing (EADDRINUSE) if a live famrtd
+ * holds the lock on path + ".lock"; the lock is kept until the process ends.
+ */
 int famrtd_listen(const char *path, struct famrt_err *e);
 
 #endif

@@ -556,7 +556,7 @@ static int op_create(struct famrtd *d, const struct famrtd_cred *c,
 		     struct famrt_err *e)
 {
 	const struct famrt_proto_create_req *rq = &q->u.create;
-	struct famrt_layout lay;
+	struct famrt_alloc_layout lay;
 	char path[FAMRT_PATH_MAX + 1];
 	gid_t gid;
 	int rc = prepare_new(d, c, rq->path, rq->path_len, &gid, e);

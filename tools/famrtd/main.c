@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct famrtd_config cfg = { .poll_us = 1000, .max_clients = 1024 };
-	char sock[256];
+	char sock[256], alias[300];
 	struct famrt_err e;
 	struct famrtd d;
 	char uuid[37];
@@ -180,6 +180,25 @@ int main(int argc, char **argv)
 		famrtd_close(&d);
 		return 1;
 	}
+	/* A second name, from device 0's identity, for users who cannot
+	 * read its superblock to learn the uuid. */
+	{
+		char dir[256], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", cfg.socket_path);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		if (!famrt_client_socket_alias(d.paths[0], slash ? dir : ".",
+					       alias, sizeof(alias))) {
+			unlink(alias);
+			if (symlink(cfg.socket_path, alias))
+				famrtd_log("cannot publish %s: %s", alias,
+					   strerror(errno));
+		} else {
+			alias[0] = '\0';
+		}
+	}
 	famrt_uuid_format(d.fs->sb.uuid, uuid);
 	famrtd_log("serving file system '%s' (%s): %u device(s), log at entry "
 		   "%llu, %llu files, %llu directories; socket %s; master host "
@@ -199,6 +218,8 @@ int main(int argc, char **argv)
 	rc = famrtd_serve(&d, fd);
 	close(fd);
 	unlink(cfg.socket_path);
+	if (alias[0])
+		unlink(alias);
 	famrtd_log("stopped after %llu requests (%llu refused, %llu malformed)",
 		   (unsigned long long)d.requests,
 		   (unsigned long long)d.errors,

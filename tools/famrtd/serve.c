@@ -10,11 +10,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <liburing.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,8 +43,9 @@ struct conn {
 	bool close_after;
 	struct msghdr mh;
 	struct iovec iov;
-	union {
-		struct cmsghdr h;
+	union { /* aligned like a cmsghdr, which is not named here: its
+		 * flexible array member makes clang refuse it in a struct */
+		size_t align;
 		char buf[CMSG_SPACE(sizeof(int) * FAMRT_MAX_DEVS)];
 	} cm;
 	struct conn *prev, *next;
@@ -165,8 +168,22 @@ static void read_cred(int fd, struct famrtd_cred *cr)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
 		cr->ngroups = len / sizeof(gid_t);
 		memcpy(cr->groups, groups, cr->ngroups * sizeof(gid_t));
+	} else if (errno == ERANGE) {
+		/*
+		 * More groups than we keep: the call fails (len now says how
+		 * many there are) rather than truncate. Fetch them all and
+		 * keep the first ones; the extra ones are simply not used.
+		 */
+		gid_t *all = malloc(len);
+
+		if (all && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, all,
+				      &len) == 0 &&
+		    len >= sizeof(cr->groups)) {
+			cr->ngroups = FAMRTD_MAX_GROUPS;
+			memcpy(cr->groups, all, sizeof(cr->groups));
+		}
+		free(all);
 	}
-	/* More groups than we keep: the extra ones are simply not used. */
 }
 
 static void on_accept(struct loop *l, const struct io_uring_cqe *cqe)
@@ -213,6 +230,20 @@ static void on_recv(struct loop *l, struct conn *c, int res)
 	int fds[FAMRT_MAX_DEVS], nfds = 0;
 	size_t n;
 
+	if (res == 0) {
+		/*
+		 * io_uring's receive can report end of file while a message
+		 * the peer sent before shutting down its side is still
+		 * queued (seen on 6.x kernels: about 1 in 1000 such peers);
+		 * a plain receive finds it. Serve it: its sender is waiting
+		 * for the reply.
+		 */
+		ssize_t k = recv(c->fd, c->rbuf, sizeof(c->rbuf),
+				 MSG_DONTWAIT | MSG_TRUNC);
+
+		if (k > 0)
+			res = (int)k;
+	}
 	if (res <= 0) { /* EOF, reset, or cancelled at shutdown */
 		conn_free(l, c);
 		return;
@@ -273,9 +304,9 @@ static void on_send(struct loop *l, struct conn *c, int res)
 int famrtd_listen(const char *path, struct famrt_err *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[sizeof(sa.sun_path)];
+	char dir[sizeof(sa.sun_path)], lock[sizeof(sa.sun_path) + 8];
 	char *slash;
-	int fd;
+	int fd, lock_fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return famrt_err_set(e, ENAMETOOLONG,
@@ -290,26 +321,50 @@ int famrtd_listen(const char *path, struct famrt_err *e)
 					     "cannot make directory '%s': %s",
 					     dir, strerror(errno));
 	}
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return famrt_err_set(e, errno, "socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		close(fd);
-		return famrt_err_set(e, EADDRINUSE,
-				     "another famrtd already serves this file "
-				     "system at %s",
-				     path);
+	/*
+	 * Who owns the socket is decided by a lock on PATH.lock, held (never
+	 * closed) for the life of the process. Connecting to the socket would
+	 * not tell: a famrtd killed with SIGKILL leaves its listening socket
+	 * accepting connections until the kernel has torn down its io_uring,
+	 * which happens after the process is gone, so a prompt restart would
+	 * refuse to start. The lock goes with the process.
+	 */
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock_fd < 0)
+		return famrt_err_set(e, errno, "cannot open '%s': %s", lock,
+				     strerror(errno));
+	if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+
+		close(lock_fd);
+		if (err == EWOULDBLOCK)
+			return famrt_err_set(e, EADDRINUSE,
+					     "another famrtd already serves "
+					     "this file system at %s",
+					     path);
+		return famrt_err_set(e, err, "cannot lock '%s': %s", lock,
+				     strerror(err));
 	}
-	/* Nobody answers: a stale socket from a crash, or nothing. */
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		int err = errno;
+
+		close(lock_fd);
+		return famrt_err_set(e, err, "socket: %s", strerror(err));
+	}
+	/* The lock is ours: a socket there is stale (from a crash). */
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    chmod(path, 0666) < 0 || listen(fd, 128) < 0) {
 		int err = errno;
 
 		close(fd);
+		close(lock_fd);
 		return famrt_err_set(e, err, "cannot listen at %s: %s", path,
 				     strerror(err));
 	}
+	/* lock_fd stays open (and locked) until the process ends. */
 	return fd;
 }
 
