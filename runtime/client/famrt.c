@@ -20,6 +20,7 @@
 
 #include "client/internal.h"
 #include "meta/format.h"
+#include "meta/probe.h"
 
 static __thread char errmsg[512];
 
@@ -49,9 +50,14 @@ int famrt_fail_err(const struct famrt_err *e)
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct famrt *registry;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* famrt_default's lock: held across a connect, so fork takes it too. */
+static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct famrt *default_fs;
 
+/* Lock order: default_lock, reg_lock, each connection's lock. */
 static void fork_prepare(void)
 {
+	pthread_mutex_lock(&default_lock);
 	pthread_mutex_lock(&reg_lock);
 	for (struct famrt *fs = registry; fs; fs = fs->reg_next)
 		pthread_mutex_lock(&fs->lock);
@@ -62,6 +68,7 @@ static void fork_after(void)
 	for (struct famrt *fs = registry; fs; fs = fs->reg_next)
 		pthread_mutex_unlock(&fs->lock);
 	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&default_lock);
 }
 
 static void install_atfork(void)
@@ -74,7 +81,6 @@ static void install_atfork(void)
 static int socket_from_devices(const char *spec, char *out, size_t len)
 {
 	char first[PATH_MAX];
-	struct famrt_dev d = { .fd = -1 };
 	struct famrt_sb sb;
 	struct famrt_err e;
 	size_t n = strcspn(spec, ",");
@@ -85,28 +91,21 @@ static int socket_from_devices(const char *spec, char *out, size_t len)
 				  spec);
 	memcpy(first, spec, n);
 	first[n] = '\0';
-	rc = famrt_dev_open(&d, first, O_RDONLY, &e);
-	if (!rc)
-		rc = famrt_dev_map(&d, &e);
-	if (rc) {
-		famrt_dev_close(&d);
+	rc = famrt_fs_probe(first, &sb, &e);
+	if (rc == -EACCES || rc == -EPERM) {
+		/* Device 0 is not ours to read: famrtd's name for it. */
+		if (famrt_client_socket_alias(first, NULL, out, len))
+			return famrt_fail(EACCES,
+					  "cannot read '%s' to find its "
+					  "service; set FAMRT_SOCKET",
+					  first);
+		return 0;
+	}
+	if (rc)
 		return famrt_fail(-rc,
 				  "cannot read the superblock to find the "
 				  "service (%s); set FAMRT_SOCKET instead",
 				  e.msg);
-	}
-	famrt_invalidate_range(d.base, FAMRT_SB_SIZE);
-	rc = famrt_sb_decode(d.base, &sb, &e);
-	if (rc) {
-		/* The primary may be damaged: the backup then. */
-		if (d.size >= 2 * FAMRT_SB_SIZE &&
-		    !famrt_sb_decode((uint8_t *)d.base + FAMRT_SB_BACKUP_OFFSET,
-				     &sb, NULL))
-			rc = 0;
-	}
-	famrt_dev_close(&d);
-	if (rc)
-		return famrt_fail(-rc, "'%s': %s", first, e.msg);
 	if (famrt_client_socket_path(sb.uuid, out, len))
 		return famrt_fail(ENAMETOOLONG, "socket path too long");
 	return 0;
@@ -306,14 +305,13 @@ fail:
 	return rc;
 }
 
-static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct famrt *default_fs;
-
 struct famrt *famrt_default(void)
 {
 	struct famrt *fs;
 	int rc = 0;
 
+	/* Before default_lock is ever held, so a fork always sees it. */
+	pthread_once(&atfork_once, install_atfork);
 	pthread_mutex_lock(&default_lock);
 	if (!default_fs)
 		rc = famrt_connect(&default_fs, NULL);
@@ -366,12 +364,15 @@ int famrt_disconnect(struct famrt *fs)
 	pthread_mutex_lock(&fs->lock);
 	if (fs->open_files || fs->maps) {
 		uint64_t n = fs->open_files;
+		bool maps = fs->maps != NULL;
 
 		pthread_mutex_unlock(&fs->lock);
 		return famrt_fail(EBUSY,
-				  "famrt_disconnect: %llu files are still open%s",
+				  "famrt_disconnect: %llu files are still open "
+				  "and %s: close and famrt_munmap them first",
 				  (unsigned long long)n,
-				  fs->maps ? " and mappings still exist" : "");
+				  maps ? "mappings still exist" :
+					 "no mappings");
 	}
 	pthread_mutex_unlock(&fs->lock);
 	pthread_mutex_lock(&reg_lock);

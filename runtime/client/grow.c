@@ -45,6 +45,7 @@ int famrt_create_growing(struct famrt *fs, const char *path, mode_t mode,
 		return famrt_fail(ENOMEM, "out of memory");
 	}
 	pthread_mutex_init(&g->lock, NULL);
+	g->owner = getpid();
 	g->mode = mode;
 	pthread_mutex_lock(&fs->lock);
 	rc = famrt_ensure_conn(fs);
@@ -126,6 +127,18 @@ static int grow_to(struct famrt_file *f, uint64_t need)
 	return 0;
 }
 
+/* Only the creating process may touch a file it is creating. */
+static int owner_check(const struct famrt_growing *g)
+{
+	if (g->owner != getpid())
+		return famrt_fail(EBADF,
+				  "'%s' is being created by process %d; a "
+				  "forked child may not write, cut or commit "
+				  "it",
+				  g->path, (int)g->owner);
+	return 0;
+}
+
 enum dir { TO_DEV, FROM_DEV, ZERO, FLUSH };
 
 /* Apply op to [off, off+len) of the reserved space (g->lock held). */
@@ -178,6 +191,9 @@ ssize_t famrt_grow_pwrite(struct famrt_file *f, const void *buf, size_t len,
 		return famrt_fail(EFBIG, "write past 2^64");
 	if (!len)
 		return 0;
+	rc = owner_check(g);
+	if (rc)
+		return rc;
 	pthread_mutex_lock(&g->lock);
 	rc = grow_to(f, end);
 	if (rc) {
@@ -218,8 +234,10 @@ int famrt_grow_commit(struct famrt_file *f)
 	struct famrt_proto_attr a;
 	struct famrt_err e;
 	uint64_t unit, tail;
-	int rc;
+	int rc = owner_check(g);
 
+	if (rc)
+		return rc;
 	pthread_mutex_lock(&g->lock);
 	unit = famrt_client_hello(fs->client)->alloc_unit;
 	/* The last unit past the end is exposed to mappings: zero it. */
@@ -292,6 +310,9 @@ int famrt_ftruncate(struct famrt_file *f, uint64_t size)
 				  "change size once written",
 				  f->ino->path, (unsigned long long)f->size);
 	}
+	rc = owner_check(g);
+	if (rc)
+		return rc;
 	pthread_mutex_lock(&g->lock);
 	if (size > g->size) {
 		rc = grow_to(f, size);

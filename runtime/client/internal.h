@@ -56,6 +56,7 @@ struct famrt {
 /* A file created by writing, until it is committed. */
 struct famrt_growing {
 	pthread_mutex_t lock;   /* growth and size */
+	pid_t owner;            /* the process creating it (not its children) */
 	uint64_t handle;        /* the service's name for it */
 	char *path;
 	uint32_t mode;

@@ -19,6 +19,15 @@
 
 #include "client/internal.h"
 
+/* The device a one-run file lives on. */
+static uint32_t famrt_dev_of_direct(const struct famrt_file *f)
+{
+	struct famrt_fmap_run r;
+
+	famrt_fmap_resolve(f->map, 0, &r);
+	return r.dev;
+}
+
 static uint64_t round_up(uint64_t v, uint64_t a)
 {
 	return (v + a - 1) / a * a;
@@ -103,7 +112,14 @@ int famrt_mmap(struct famrt_file *f, uint64_t off, size_t len, int prot,
 				  f->ino->path, len, (unsigned long long)off,
 				  (unsigned long long)f->size);
 
-	if (f->direct) {
+	/*
+	 * A one-run file is served from the device mapping itself, when that
+	 * mapping allows what was asked (a writable device mapping also
+	 * serves a read-only request: the device is the trust boundary, see
+	 * docs/security.md, and this costs no kernel mapping at all).
+	 */
+	if (f->direct && (!(prot & PROT_WRITE) ||
+			  f->fs->writable[famrt_dev_of_direct(f)])) {
 		pthread_mutex_lock(&fs->lock);
 		rc = add_mapping(fs, f->direct + off, NULL, 0, 0);
 		pthread_mutex_unlock(&fs->lock);
