@@ -2,9 +2,9 @@
 /*
  * libfamrt_preload.so internals. The shim claims paths under the famrt
  * mount prefixes (FAMRT_MOUNT), gives every famrt file a real kernel
- * descriptor (an open /dev/null) so that dup, poll, close, fork and exec
- * keep working, and keeps the famrt state of each in a table indexed by
- * that descriptor. Everything else goes to libc untouched.
+ * descriptor (a sealed, empty memfd) so that dup, poll, close, fork and
+ * exec keep working, and keeps the famrt state of each in a table indexed
+ * by that descriptor. Everything else goes to libc untouched.
  */
 #ifndef FAMRT_PRELOAD_SHIM_H
 #define FAMRT_PRELOAD_SHIM_H
@@ -42,6 +42,24 @@ struct shim_ofd {
 	struct famrt_file *f;   /* NULL for a directory or before reopen */
 	bool is_dir;
 	bool pending;           /* inherited across exec: reopen on use */
+	dev_t kdev;             /* the kernel descriptor's identity */
+	ino_t kino;
+	/*
+	 * A file being created by writing (not yet committed) belongs to the
+	 * process that created it: `creator`. Inherited across that
+	 * process's own exec (regrow) it is created anew on first use, with
+	 * the bytes written before exec (carry_fd, a memfd; -1 if none);
+	 * any other process holding it (foreign) can neither read nor
+	 * write it until it is committed.
+	 */
+	bool regrow;
+	bool foreign;
+	bool warned;            /* said so once */
+	pid_t creator;
+	pid_t handed_to;        /* the vfork child that took it over, */
+	int handed_carry;       /* with its bytes (a memfd in that child) */
+	int carry_fd;
+	mode_t mode;
 	int flags;              /* open flags */
 	uint64_t pos;
 	/* Directory listing (getdents64/readdir). */
@@ -103,6 +121,35 @@ int shim_ofd_unref(struct shim_ofd *o);
 int shim_ofd_ready(struct shim_ofd *o);
 /* Any famrt descriptor at all? (a cheap test for the fast paths) */
 extern int shim_have_fds;
+/* One more than the highest descriptor that ever held a famrt file. */
+extern int shim_fd_hi;
+/* This process's id (cached; kept right across fork). */
+extern pid_t shim_mypid;
+/*
+ * The kernel descriptor for a new famrt open file o: a sealed, empty
+ * memfd (unique, so the file is recognised wherever a descriptor for it
+ * ends up across exec; anything writing it behind the shim's back gets
+ * EPERM). -1 and errno on failure.
+ */
+int shim_kfd_new(struct shim_ofd *o, bool cloexec);
+/*
+ * Are we a vfork child (sharing the parent's memory until exec)? Then the
+ * shim's tables are the parent's and must not change. A system call:
+ * only for calls that involve a famrt descriptor.
+ */
+bool shim_vforked(void);
+/*
+ * A vfork child makes o (a file its parent is creating, nothing written
+ * yet) its stdin/stdout/stderr: the program it is about to exec takes the
+ * file over (while the parent's connection is still open here).
+ */
+void shim_hand_over_early(struct shim_ofd *o);
+/* Is o a file being created by writing (not yet committed)? */
+bool shim_ofd_growing(const struct shim_ofd *o);
+/* The open file of a file this process is creating at fspath, or NULL
+ * (for stat by path: nobody else sees the file yet, but we do). */
+struct shim_ofd *shim_growing_at(const struct shim_mount *m,
+				 const char *fspath);
 
 /* Fill a struct stat for a famrt object. */
 void shim_stat_fill(const struct shim_mount *m, const struct famrt_stat *fs,
@@ -115,12 +162,29 @@ static inline int shim_err(int rc)
 	return -1;
 }
 
-/* Exec: the environment variable carrying famrt descriptors across exec. */
+/* Exec: the environment variables carrying famrt descriptors and a
+ * current directory inside famrt across exec. */
 #define SHIM_ENV_FDS "FAMRT_SHIM_FDS"
-/* A copy of envp (or environ) with SHIM_ENV_FDS describing our open,
- * non-close-on-exec descriptors; free with shim_env_free. */
-char **shim_env_for_exec(char *const *envp);
+#define SHIM_ENV_CWD "FAMRT_SHIM_CWD"
+/*
+ * A copy of envp (or environ) with SHIM_ENV_FDS describing our open,
+ * non-close-on-exec descriptors and SHIM_ENV_CWD the famrt current
+ * directory. same_process: this process itself is about to exec (not a
+ * child it spawns), so files it is creating by writing go along with it.
+ * NULL if there is nothing to add (or no memory). shim_env_free after a
+ * failed exec or a spawn releases it (and what it set up for the exec).
+ */
+char **shim_env_for_exec(char *const *envp, bool same_process);
 void shim_env_free(char **env);
+
+/* stdio: point stdin/stdout/stderr at a stream of our own while
+ * descriptor 0/1/2 holds a famrt file (glibc's stdio would use the
+ * kernel descriptor behind it directly). Before a descriptor in 0..2
+ * changes (flush what is buffered for its old file): shim_std_before;
+ * after (attach or detach): shim_std_after. */
+extern int shim_std_active; /* a bit per std stream of ours */
+void shim_std_before(int fd, bool famrt_next);
+void shim_std_after(int fd);
 
 /* Complain once on stderr (things a user must learn about). */
 __attribute__((format(printf, 1, 2))) void shim_warn(const char *fmt, ...);

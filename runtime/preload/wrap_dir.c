@@ -178,7 +178,7 @@ static struct dirent64 *read_one(struct shim_dir *s)
 {
 	struct shim_ofd *o = shim_fd_get(s->fd);
 	struct famrt_dirent e;
-	int rc;
+	int rc, saved = errno;
 
 	if (!o) {
 		errno = EBADF;
@@ -186,6 +186,9 @@ static struct dirent64 *read_one(struct shim_dir *s)
 	}
 	pthread_mutex_lock(&o->lock);
 	rc = next_ent(o, &e);
+	/* readdir leaves errno alone unless it fails: callers tell the end
+	 * of a listing from an error that way. */
+	errno = saved;
 	if (rc == 1) {
 		s->ent.d_ino = e.ino;
 		s->ent.d_off = (off64_t)o->dir_index;

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -18,18 +19,22 @@
 
 extern char **environ;
 
-/* NULL: nothing to add (no famrt descriptors); else an environment. */
-static char **env_for(char *const *envp)
+/*
+ * NULL: nothing to add (no famrt descriptors, no famrt current
+ * directory); else an environment. same: this process itself execs.
+ */
+static char **env_for(char *const *envp, bool same)
 {
-	if (!__atomic_load_n(&shim_have_fds, __ATOMIC_RELAXED))
+	if (!__atomic_load_n(&shim_have_fds, __ATOMIC_RELAXED) &&
+	    !shim_vcwd_mount)
 		return NULL;
-	return shim_env_for_exec(envp);
+	return shim_env_for_exec(envp, same);
 }
 
 SHIM_EXPORT int execve(const char *path, char *const argv[],
 		       char *const envp[])
 {
-	char **env = env_for(envp);
+	char **env = env_for(envp, true);
 	int rc, err;
 
 	rc = REAL(execve)(path, argv, env ? env : envp);
@@ -47,7 +52,7 @@ SHIM_EXPORT int execv(const char *path, char *const argv[])
 SHIM_EXPORT int execvpe(const char *file, char *const argv[],
 			char *const envp[])
 {
-	char **env = env_for(envp);
+	char **env = env_for(envp, true);
 	int rc, err;
 
 	rc = REAL(execvpe)(file, argv, env ? env : envp);
@@ -64,7 +69,7 @@ SHIM_EXPORT int execvp(const char *file, char *const argv[])
 
 SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	char **env = env_for(envp);
+	char **env = env_for(envp, true);
 	int rc, err;
 
 	rc = REAL(fexecve)(fd, argv, env ? env : envp);
@@ -156,7 +161,7 @@ SHIM_EXPORT int posix_spawn(pid_t *pid, const char *path,
 			    const posix_spawnattr_t *attr, char *const argv[],
 			    char *const envp[])
 {
-	char **env = env_for(envp);
+	char **env = env_for(envp, false);
 	int rc = REAL(posix_spawn)(pid, path, fa, attr, argv, env ? env : envp);
 
 	shim_env_free(env);
@@ -168,7 +173,7 @@ SHIM_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 			     const posix_spawnattr_t *attr, char *const argv[],
 			     char *const envp[])
 {
-	char **env = env_for(envp);
+	char **env = env_for(envp, false);
 	int rc = REAL(posix_spawnp)(pid, file, fa, attr, argv,
 				    env ? env : envp);
 
@@ -182,14 +187,23 @@ SHIM_EXPORT int posix_spawnp(pid_t *pid, const char *file,
  */
 static void env_set(void)
 {
-	char **env = env_for(NULL);
+	char **env = env_for(NULL, false);
 
 	if (!env)
 		return;
-	for (size_t i = 0; env[i]; i++)
+	for (size_t i = 0; env[i]; i++) {
 		if (!strncmp(env[i], SHIM_ENV_FDS "=", sizeof(SHIM_ENV_FDS)))
 			setenv(SHIM_ENV_FDS, env[i] + sizeof(SHIM_ENV_FDS), 1);
+		if (!strncmp(env[i], SHIM_ENV_CWD "=", sizeof(SHIM_ENV_CWD)))
+			setenv(SHIM_ENV_CWD, env[i] + sizeof(SHIM_ENV_CWD), 1);
+	}
 	shim_env_free(env);
+}
+
+static void env_unset(void)
+{
+	unsetenv(SHIM_ENV_FDS);
+	unsetenv(SHIM_ENV_CWD);
 }
 
 SHIM_EXPORT int system(const char *cmd)
@@ -198,7 +212,7 @@ SHIM_EXPORT int system(const char *cmd)
 
 	env_set();
 	rc = REAL(system)(cmd);
-	unsetenv(SHIM_ENV_FDS);
+	env_unset();
 	return rc;
 }
 
@@ -208,6 +222,6 @@ SHIM_EXPORT FILE *popen(const char *cmd, const char *type)
 
 	env_set();
 	fp = REAL(popen)(cmd, type);
-	unsetenv(SHIM_ENV_FDS);
+	env_unset();
 	return fp;
 }

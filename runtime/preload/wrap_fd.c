@@ -22,6 +22,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "client/internal.h"
 #include "dax/dax.h"
 #include "preload/shim.h"
 
@@ -56,6 +57,7 @@ static int ofd_enter(struct shim_ofd *o)
 	rc = shim_ofd_ready(o);
 	if (rc) {
 		pthread_mutex_unlock(&o->lock);
+		errno = -rc;
 		return rc;
 	}
 	return 0;
@@ -79,7 +81,7 @@ static int famrt_openat_path(struct shim_mount *m, const char *fspath,
 	struct famrt_stat st;
 	struct shim_ofd *o;
 	int acc = flags & O_ACCMODE, kfd, rc;
-	bool is_dir = false;
+	bool is_dir = false, created = false;
 
 	if (!fs)
 		return -1;
@@ -107,29 +109,34 @@ static int famrt_openat_path(struct shim_mount *m, const char *fspath,
 	} else if (rc == -ENOENT && (flags & O_CREAT)) {
 		rc = famrt_create_growing(fs, fspath,
 					  mode & 07777 & ~current_umask(), &f);
+		created = !rc;
 	}
 	shim_busy--;
 	if (rc)
 		return shim_err(rc);
-	kfd = REAL(open)("/dev/null",
-			 (acc == O_RDONLY ? O_RDONLY : O_RDWR) |
-				 (flags & O_CLOEXEC));
-	if (kfd < 0 || !(o = shim_ofd_new(m, fspath))) {
-		int err = kfd < 0 ? errno : ENOMEM;
+	o = shim_ofd_new(m, fspath);
+	kfd = o ? shim_kfd_new(o, flags & O_CLOEXEC) : -1;
+	if (kfd < 0) {
+		int err = o ? errno : ENOMEM;
 
-		if (kfd >= 0)
-			REAL(close)(kfd);
+		free(o);
 		if (f) {
 			shim_busy++;
+			/* No file, rather than an empty one. */
+			if (created)
+				famrt_grow_abort(f);
 			famrt_close(f);
 			shim_busy--;
 		}
-		return shim_err(err);
+		return shim_err(-err);
 	}
 	o->f = f;
 	o->is_dir = is_dir;
+	o->creator = created ? shim_mypid : 0;
 	o->flags = flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
 	shim_fd_set(kfd, o);
+	if (kfd <= 2)
+		shim_std_after(kfd);
 	return kfd;
 }
 
@@ -235,9 +242,14 @@ EXPORT int creat64(const char *path, mode_t mode)
 
 EXPORT int close(int fd)
 {
-	struct shim_ofd *o = shim_fd_take(fd);
-	int rc = REAL(close)(fd), frc;
+	struct shim_ofd *o = shim_fd_get(fd);
+	int rc, frc;
 
+	/* A vfork child must leave the parent's table alone. */
+	if (!o || shim_vforked())
+		return REAL(close)(fd);
+	o = shim_fd_take(fd);
+	rc = REAL(close)(fd);
 	if (!o)
 		return rc;
 	frc = shim_ofd_unref(o);
@@ -251,16 +263,33 @@ EXPORT int dup(int fd)
 	struct shim_ofd *o = shim_fd_get(fd);
 	int nfd = REAL(dup)(fd);
 
-	if (o && nfd >= 0)
+	if (o && nfd >= 0 && !shim_vforked()) {
 		shim_fd_set(nfd, o);
+		if (nfd <= 2)
+			shim_std_after(nfd);
+	}
 	return nfd;
 }
 
 static int dup_common(int fd, int nfd, int flags, bool three)
 {
 	struct shim_ofd *o = shim_fd_get(fd);
-	int rc = three ? REAL(dup3)(fd, nfd, flags) : REAL(dup2)(fd, nfd);
+	/* stdin/stdout/stderr change file: stdio follows (cheap test). */
+	bool std = nfd >= 0 && nfd <= 2 && fd != nfd &&
+		   (o || (__atomic_load_n(&shim_std_active, __ATOMIC_RELAXED) &
+			  (1 << nfd)));
+	int rc;
 
+	if ((o || shim_fd_get(nfd)) && shim_vforked()) {
+		/* A vfork child: the table is its parent's. The new program
+		 * finds its famrt files by their descriptors' identity. */
+		if (o && nfd <= 2 && fd != nfd)
+			shim_hand_over_early(o);
+		return three ? REAL(dup3)(fd, nfd, flags) : REAL(dup2)(fd, nfd);
+	}
+	if (std)
+		shim_std_before(nfd, o != NULL);
+	rc = three ? REAL(dup3)(fd, nfd, flags) : REAL(dup2)(fd, nfd);
 	if (rc < 0 || fd == nfd)
 		return rc;
 	if (o) {
@@ -271,6 +300,8 @@ static int dup_common(int fd, int nfd, int flags, bool three)
 		if (old)
 			shim_ofd_unref(old);
 	}
+	if (std)
+		shim_std_after(nfd);
 	return rc;
 }
 
@@ -296,8 +327,11 @@ static int fcntl_common(int fd, int cmd, void *arg, bool is64)
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
 		rc = REAL(fcntl)(fd, cmd, arg);
-		if (rc >= 0)
+		if (rc >= 0 && !shim_vforked()) {
 			shim_fd_set(rc, o);
+			if (rc <= 2)
+				shim_std_after(rc);
+		}
 		return rc;
 	case F_GETFL:
 		return o->flags;
@@ -313,7 +347,7 @@ static int fcntl_common(int fd, int cmd, void *arg, bool is64)
 		}
 		return rc;
 	default:
-		/* Descriptor flags and locks: the /dev/null descriptor does. */
+		/* Descriptor flags and locks: the kernel descriptor does. */
 		return REAL(fcntl)(fd, cmd, arg);
 	}
 }
@@ -378,6 +412,16 @@ static ssize_t f_write(struct shim_ofd *o, const void *buf, size_t n,
 		rc = -EBADF;
 	} else if (!use_pos && off < 0) {
 		rc = -EINVAL;
+	} else if (!famrt_file_fmap(o->f) && o->creator != shim_mypid) {
+		/* Forked from the process creating it: its writes would land
+		 * in space whose size only the creator knows. */
+		if (!o->warned)
+			shim_warn("famrt preload: %s%s is being created by "
+				  "writing in process %d; other processes "
+				  "cannot write it before it is committed",
+				  o->m->prefix, o->path, (int)o->creator);
+		o->warned = true;
+		rc = -EBADF;
 	} else {
 		uint64_t at = use_pos ? o->pos : (uint64_t)off;
 
@@ -729,6 +773,13 @@ static int path_stat(struct shim_mount *m, const char *fspath, struct stat *st)
 	shim_busy++;
 	rc = famrt_stat(fs, fspath, &fst);
 	shim_busy--;
+	if (rc == -ENOENT) {
+		/* Not committed yet, but this process is creating it. */
+		struct shim_ofd *o = shim_growing_at(m, fspath);
+
+		if (o)
+			return ofd_stat(o, st);
+	}
 	if (rc)
 		return shim_err(rc);
 	shim_stat_fill(m, &fst, st);
@@ -1437,88 +1488,108 @@ EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 	return rc ? shim_err(rc) : 0;
 }
 
-/* Calls famrt does not support on its paths: a clear errno. */
-static int unsupported(int dirfd, const char *path, int *handled)
+/*
+ * Calls famrt does not support on its paths: a clear errno. Otherwise
+ * libc gets *real: the path itself, or its absolute form when the current
+ * directory is inside famrt (the kernel's is elsewhere).
+ */
+static bool claimed(int dirfd, const char *path, const char **real,
+		    char *realbuf)
 {
-	char fspath[PATH_MAX], realbuf[PATH_MAX];
+	char fspath[PATH_MAX];
 	struct shim_mount *m;
-	const char *real;
 
-	*handled = shim_claim(dirfd, path, &m, fspath, &real, realbuf);
-	return *handled ? shim_err(-ENOTSUP) : 0;
+	return shim_claim(dirfd, path, &m, fspath, real, realbuf);
 }
+
+/* Two paths: ENOTSUP inside famrt, EXDEV across its edge. */
+#define TWO_PATHS(da, a, db, b)                                              \
+	char rb1_[PATH_MAX], rb2_[PATH_MAX];                                 \
+	const char *ra_, *rb_;                                               \
+	bool h1_ = claimed(da, a, &ra_, rb1_);                               \
+	bool h2_ = claimed(db, b, &rb_, rb2_);                               \
+	if (h1_ || h2_)                                                      \
+		return shim_err(h1_ && h2_ ? -ENOTSUP : -EXDEV)
 
 EXPORT int unlink(const char *path)
 {
-	int h, rc = unsupported(AT_FDCWD, path, &h);
+	char rb[PATH_MAX];
+	const char *r;
 
-	return h ? rc : REAL(unlink)(path);
+	if (claimed(AT_FDCWD, path, &r, rb))
+		return shim_err(-ENOTSUP);
+	return REAL(unlink)(r);
 }
 
 EXPORT int unlinkat(int dirfd, const char *path, int flags)
 {
-	int h, rc = unsupported(dirfd, path, &h);
+	char rb[PATH_MAX];
+	const char *r;
 
-	return h ? rc : REAL(unlinkat)(dirfd, path, flags);
+	if (claimed(dirfd, path, &r, rb))
+		return shim_err(-ENOTSUP);
+	return REAL(unlinkat)(dirfd, r, flags);
 }
 
 EXPORT int rmdir(const char *path)
 {
-	int h, rc = unsupported(AT_FDCWD, path, &h);
+	char rb[PATH_MAX];
+	const char *r;
 
-	return h ? rc : REAL(rmdir)(path);
+	if (claimed(AT_FDCWD, path, &r, rb))
+		return shim_err(-ENOTSUP);
+	return REAL(rmdir)(r);
 }
 
 EXPORT int rename(const char *a, const char *b)
 {
-	int h1, h2;
-
-	unsupported(AT_FDCWD, a, &h1);
-	unsupported(AT_FDCWD, b, &h2);
-	if (h1 || h2)
-		return shim_err(h1 && h2 ? -ENOTSUP : -EXDEV);
-	return REAL(rename)(a, b);
+	TWO_PATHS(AT_FDCWD, a, AT_FDCWD, b);
+	return REAL(rename)(ra_, rb_);
 }
 
 EXPORT int renameat(int da, const char *a, int db, const char *b)
 {
-	int h1, h2;
-
-	unsupported(da, a, &h1);
-	unsupported(db, b, &h2);
-	if (h1 || h2)
-		return shim_err(h1 && h2 ? -ENOTSUP : -EXDEV);
-	return REAL(renameat)(da, a, db, b);
+	TWO_PATHS(da, a, db, b);
+	return REAL(renameat)(da, ra_, db, rb_);
 }
 
 EXPORT int renameat2(int da, const char *a, int db, const char *b,
 		     unsigned int flags)
 {
-	int h1, h2;
-
-	unsupported(da, a, &h1);
-	unsupported(db, b, &h2);
-	if (h1 || h2)
-		return shim_err(h1 && h2 ? -ENOTSUP : -EXDEV);
-	return REAL(renameat2)(da, a, db, b, flags);
+	TWO_PATHS(da, a, db, b);
+	return REAL(renameat2)(da, ra_, db, rb_, flags);
 }
 
 EXPORT int link(const char *a, const char *b)
 {
-	int h1, h2;
+	TWO_PATHS(AT_FDCWD, a, AT_FDCWD, b);
+	return REAL(link)(ra_, rb_);
+}
 
-	unsupported(AT_FDCWD, a, &h1);
-	unsupported(AT_FDCWD, b, &h2);
-	if (h1 || h2)
-		return shim_err(h1 && h2 ? -ENOTSUP : -EXDEV);
-	return REAL(link)(a, b);
+EXPORT int linkat(int da, const char *a, int db, const char *b, int flags)
+{
+	TWO_PATHS(da, a, db, b);
+	return REAL(linkat)(da, ra_, db, rb_, flags);
 }
 
 EXPORT int symlink(const char *target, const char *path)
 {
-	int h, rc = unsupported(AT_FDCWD, path, &h);
+	char rb[PATH_MAX];
+	const char *r;
 
-	return h ? rc : REAL(symlink)(target, path);
+	if (claimed(AT_FDCWD, path, &r, rb))
+		return shim_err(-ENOTSUP);
+	return REAL(symlink)(target, r);
+}
+
+EXPORT int symlinkat(const char *target, int dirfd, const char *path)
+{
+	char rb[PATH_MAX];
+	const char *r;
+
+	if (claimed(dirfd, path, &r, rb))
+		return shim_err(-ENOTSUP);
+	return REAL(symlinkat)(target, dirfd, r);
 }
 
 EXPORT ssize_t readlink(const char *path, char *buf, size_t len)
@@ -1726,6 +1797,58 @@ EXPORT ssize_t fgetxattr(int fd, const char *name, void *v, size_t n)
 	if (shim_fd_get(fd))
 		return shim_err(-ENOTSUP);
 	return REAL(fgetxattr)(fd, name, v, n);
+}
+
+/*
+ * Setting or removing one: not supported (ENOTSUP, what a file system
+ * without xattrs says). Tools copying ACLs (cp -p, tar --acls) then fall
+ * back to chmod, which famrt does; without these wrappers the attribute
+ * would land on the kernel descriptor behind the famrt file and the mode
+ * change would be lost.
+ */
+EXPORT int setxattr(const char *path, const char *name, const void *v,
+		    size_t n, int flags)
+{
+	if (xattr_claim(path))
+		return shim_err(-ENOTSUP);
+	return REAL(setxattr)(path, name, v, n, flags);
+}
+
+EXPORT int lsetxattr(const char *path, const char *name, const void *v,
+		     size_t n, int flags)
+{
+	if (xattr_claim(path))
+		return shim_err(-ENOTSUP);
+	return REAL(lsetxattr)(path, name, v, n, flags);
+}
+
+EXPORT int fsetxattr(int fd, const char *name, const void *v, size_t n,
+		     int flags)
+{
+	if (shim_fd_get(fd))
+		return shim_err(-ENOTSUP);
+	return REAL(fsetxattr)(fd, name, v, n, flags);
+}
+
+EXPORT int removexattr(const char *path, const char *name)
+{
+	if (xattr_claim(path))
+		return shim_err(-ENOTSUP);
+	return REAL(removexattr)(path, name);
+}
+
+EXPORT int lremovexattr(const char *path, const char *name)
+{
+	if (xattr_claim(path))
+		return shim_err(-ENOTSUP);
+	return REAL(lremovexattr)(path, name);
+}
+
+EXPORT int fremovexattr(int fd, const char *name)
+{
+	if (shim_fd_get(fd))
+		return shim_err(-ENOTSUP);
+	return REAL(fremovexattr)(fd, name);
 }
 
 EXPORT ssize_t listxattr(const char *path, char *list, size_t n)

@@ -112,7 +112,7 @@ static int transact(struct famrt_client *c, const uint8_t *req, size_t len,
 	struct famrt_proto_hdr h;
 	struct famrt_err he;
 	ssize_t n;
-	int got = 0, rc;
+	int got = 0, rc, saved_errno;
 
 	if (nfds)
 		*nfds = 0;
@@ -133,6 +133,7 @@ again:
 	 * a short while first (c->spin_ns; 0 turns it off).
 	 */
 	n = -1;
+	saved_errno = errno;
 	if (c->spin_ns) {
 		struct timespec t0, t;
 
@@ -157,6 +158,8 @@ again:
 			n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
 		while (n < 0 && errno == EINTR);
 	}
+	if (n >= 0)
+		errno = saved_errno; /* the looking is not the caller's error */
 	if (n < 0) {
 		int err = errno == EAGAIN ? ETIMEDOUT : errno;
 
