@@ -11,6 +11,7 @@ pkgs=(
   daxctl ndctl hwloc                     # device listing on real hosts
   gnuplot-nox                            # benchmark report plots
   python3 sqlite3 coreutils tar grep findutils  # programs run under the shim
+  qemu-system-x86 busybox-static cpio kmod  # VM tests: guests with a real /dev/dax0.0
 )
 
 missing=()

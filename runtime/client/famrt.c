@@ -129,7 +129,9 @@ static int only_socket(char *out, size_t len)
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
 
-		if (n < 6 || strcmp(de->d_name + n - 5, ".sock"))
+		/* Symbolic links are famrtd's second names (by device). */
+		if (n < 6 || strcmp(de->d_name + n - 5, ".sock") ||
+		    de->d_type == DT_LNK)
 			continue;
 		if (found++)
 			break;

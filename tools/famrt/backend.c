@@ -503,6 +503,14 @@ int famrt_backend_open(struct famrt_backend **out,
 		/* Not allowed to read the devices: famrtd may say more. */
 		if (!famrt_backend_open_service(out, o->fs, &se))
 			return 0;
+		{
+			char both[sizeof(e->msg)];
+
+			/* Cut short if long: both reasons matter. */
+			if (snprintf(both, sizeof(both), "%s; through famrtd: %s",
+				     e->msg, se.msg) >= 0)
+				memcpy(e->msg, both, sizeof(both));
+		}
 		return rc;
 	}
 	rc = famrt_backend_open_service(out, o->fs, &se);
