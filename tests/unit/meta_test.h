@@ -146,11 +146,17 @@ mt_add(struct mt_str *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	if (!b->s) {
+		b->cap = 256;
+		b->len = 0;
+		b->s = malloc(b->cap);
+		assert_non_null(b->s);
+	}
 	for (;;) {
 		size_t room = b->cap - b->len;
 
 		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+		n = vsnprintf(b->s + b->len, room, fmt, ap);
 		va_end(ap);
 		assert_true(n >= 0);
 		if ((size_t)n < room) {

@@ -102,8 +102,12 @@ static void check_shape(const struct famrt_json_value *dev)
 			 FAMRT_JSON_STRING);
 }
 
-static char *write_to_string(const struct famrt_daxinfo *v, size_t n,
-			     bool json)
+/*
+ * noinline: once inlined, gcc -O3 takes the stream's buffer for a pointer
+ * to the local that open_memstream writes it to (-Wdangling-pointer).
+ */
+__attribute__((noinline)) static char *
+write_to_string(const struct famrt_daxinfo *v, size_t n, bool json)
 {
 	char *buf = NULL;
 	size_t len = 0;

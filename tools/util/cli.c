@@ -223,9 +223,15 @@ void famrt_cli_list_commands(const struct famrt_cli_cmd *table,
 {
 	for (const struct famrt_cli_cmd *c = table; c->name; c++) {
 		char sub[256];
+		int n = snprintf(sub, sizeof(sub), "%s%s%s", prefix,
+				 *prefix ? " " : "", c->name);
 
-		snprintf(sub, sizeof(sub), "%s%s%s", prefix,
-			 *prefix ? " " : "", c->name);
+		/* Command paths are a few short words; never cut one. */
+		if (n < 0 || (size_t)n >= sizeof(sub)) {
+			fprintf(f, "%s%s%s (and more: path too long)\n",
+				prefix, *prefix ? " " : "", c->name);
+			continue;
+		}
 		if (c->sub)
 			famrt_cli_list_commands(c->sub, sub, f);
 		else
