@@ -392,6 +392,7 @@ int main(int argc, char **argv)
 	struct bench_opts o;
 	struct bench_report *rep;
 	char *args[64];
+	uint64_t dev_size;
 	int nargs = 0, rc;
 	long requests = -1;
 	bool repeat_given = false, cpu_given = false;
@@ -441,7 +442,22 @@ int main(int argc, char **argv)
 	atexit(cleanup);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (h_fs_make(&fs, 2, DEV_SIZE, "bench-host"))
+	/*
+	 * On given devices, ask for what the files take: 2 units on average
+	 * for the files looked up, one for each create of the create cases (every repeat),
+	 * and room for the log.
+	 */
+	dev_size = DEV_SIZE;
+	if (o.devices) {
+		uint32_t ndev = 1;
+
+		if (h_devices_min_size(o.devices, &ndev) < 0)
+			return 1;
+		dev_size = ((o.quick ? 100 : 1000) * (4ull << 20) +
+			    9ull * nc * o.repeat * (2ull << 20) +
+			    (256ull << 20)) / ndev;
+	}
+	if (h_fs_make_on(&fs, o.devices, 2, dev_size, "bench-host"))
 		die("file system", "cannot make it");
 	if (h_famrtd_start(&svc, &fs, "bench", "bench-host", NULL))
 		die("famrtd", "cannot start it");

@@ -549,7 +549,7 @@ static int start(struct env *e)
 		fprintf(stderr, "bench_heap: glibc's malloc not found\n");
 		return -1;
 	}
-	rc = h_fs_make(&e->fs, 2, dev, "bench-host");
+	rc = h_fs_make_on(&e->fs, e->o.devices, 2, dev, "bench-host");
 	if (rc)
 		return rc;
 	rc = h_famrtd_start(&e->d, &e->fs, "svc", "bench-host", NULL);

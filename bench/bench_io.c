@@ -53,6 +53,7 @@
  * quarter of the available memory).
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -129,6 +130,7 @@ struct env {
 	double target_ns; /* wanted length of one timed run */
 	char open_dir[64];
 	unsigned nopen;
+	uint64_t many_chunk; /* chunk of the file of many pieces */
 };
 
 /* For the signal handler: what to remove if interrupted. */
@@ -761,6 +763,8 @@ static bool target_met(const struct target *t)
 /* ---- reporting helpers ---- */
 
 static char placement_param[96];
+/* What the devices are, and what the kernel arm reads. */
+static char devices_param[160] = "emulated: files in /dev/shm (tmpfs)";
 
 static void size_str(char *b, size_t n, uint64_t v)
 {
@@ -876,22 +880,25 @@ static int read_case(struct env *e, struct famrt_file *f, const char *layout,
 			BENCH_INT("l2_bytes", e->m.l2),
 			BENCH_INT("llc_bytes", e->m.llc),
 			BENCH_STR("placement", placement_param),
+			BENCH_STR("devices", devices_param),
 			BENCH_STR("clock", "thread CPU time"),
 			BENCH_NUM("wall_ns_per_op", a[0].wall.median),
 			BENCH_NUM("baseline_wall_ns_per_op", a[1].wall.median),
 			BENCH_INT("baseline_iterations", a[1].n),
 			BENCH_NUM("loadavg", loadavg()),
 		};
+		const unsigned np = sizeof(prm) / sizeof(prm[0]);
 		struct bench_result r, b;
 
-		result_of(&r, name[0], prm, 16, &a[0], (double)block);
-		result_of(&b, "memcpy", prm, 16, &a[1], (double)block);
+		result_of(&r, name[0], prm, np, &a[0], (double)block);
+		result_of(&b, "memcpy", prm, np, &a[1], (double)block);
 		if (bench_selected(&e->o, name[0]))
 			rc = bench_report_add(e->rep, &r, &b);
-		prm[13].d = a[2].wall.median;
-		prm[14].i = (int64_t)a[2].n;
+		/* The same params, with the kernel arm as the baseline. */
+		prm[np - 3].d = a[2].wall.median; /* baseline_wall_ns_per_op */
+		prm[np - 2].i = (int64_t)a[2].n;  /* baseline_iterations */
 		r.name = name[1];
-		result_of(&b, "kernel pread", prm, 16, &a[2], (double)block);
+		result_of(&b, "kernel pread", prm, np, &a[2], (double)block);
 		if (!rc && bench_selected(&e->o, name[1]))
 			rc = bench_report_add(e->rep, &r, &b);
 		out->famrt = a[0].st.median;
@@ -963,6 +970,7 @@ static int write_case(struct env *e, struct famrt_file *f, const char *layout,
 			BENCH_INT("nt_threshold_default",
 				  famrt_nt_threshold()),
 			BENCH_STR("placement", placement_param),
+			BENCH_STR("devices", devices_param),
 			BENCH_STR("clock", "thread CPU time"),
 			BENCH_NUM("wall_ns_per_op", a[k].wall.median),
 			BENCH_NUM("baseline_wall_ns_per_op",
@@ -974,9 +982,11 @@ static int write_case(struct env *e, struct famrt_file *f, const char *layout,
 		out->ns[k] = a[k].st.median;
 		if (base[k] == -2 || !bench_selected(&e->o, name[k]))
 			continue;
-		result_of(&r, name[k], prm, 17, &a[k], (double)block);
+		result_of(&r, name[k], prm, sizeof(prm) / sizeof(prm[0]),
+			  &a[k], (double)block);
 		if (base[k] >= 0)
-			result_of(&b, a[base[k]].name, prm, 17, &a[base[k]],
+			result_of(&b, a[base[k]].name, prm,
+				  sizeof(prm) / sizeof(prm[0]), &a[base[k]],
 				  (double)block);
 		rc = bench_report_add(e->rep, &r, base[k] >= 0 ? &b : NULL);
 	}
@@ -1445,6 +1455,87 @@ static int fill_file(struct famrt_file *f)
 	return rc;
 }
 
+/* Copy every byte of f from its device mappings into the shadows. */
+static int shadow_file(struct env *e, struct famrt_file *f,
+		       const bool *shadowed)
+{
+	const struct famrt_fmap *m = famrt_file_fmap(f);
+	struct famrt_fmap_iter it;
+	struct famrt_fmap_run r;
+
+	famrt_fmap_iter_init(&it, m, 0, famrt_file_size(f));
+	while (famrt_fmap_iter_next(&it, &r)) {
+		const uint8_t *src = f->base[r.dev] + r.dev_off;
+
+		if (!shadowed[r.dev])
+			continue;
+		for (uint64_t done = 0; done < r.len;) {
+			ssize_t n = pwrite(e->devfd[r.dev], src + done,
+					   r.len - done, (off_t)(r.dev_off +
+								 done));
+
+			if (n <= 0)
+				return n < 0 ? -errno : -EIO;
+			done += (uint64_t)n;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The kernel arm reads the device file with pread(2). Device-dax cannot be
+ * read(2) at all, so for such a device the arm reads a sparse tmpfs file
+ * instead, holding the same bytes at the same device offsets: the kernel
+ * path famrt is measured against is still a page-cache read of tmpfs.
+ */
+static int kernel_arm_shadows(struct env *e)
+{
+	bool shadowed[H_MAX_DEVS] = { false };
+	unsigned nshadow = 0;
+	int rc = 0;
+
+	for (uint32_t i = 0; i < e->fs.ndevs; i++) {
+		char c, path[96];
+		int fd;
+
+		if (pread(e->devfd[i], &c, 1, 0) == 1)
+			continue;
+		snprintf(path, sizeof(path),
+			 "/dev/shm/famrt-bench-io-%d-shadow-%u", (int)getpid(),
+			 i);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			rc = -errno;
+			fprintf(stderr, "bench_io: cannot create %s for the "
+					"kernel arm: %s\n", path, strerror(-rc));
+			return rc;
+		}
+		unlink(path);
+		close(e->devfd[i]);
+		e->devfd[i] = fd;
+		if (ftruncate(fd, (off_t)e->c->dev[i].size))
+			return -errno;
+		shadowed[i] = true;
+		nshadow++;
+	}
+	if (!nshadow)
+		return 0;
+	rc = shadow_file(e, e->big, shadowed);
+	if (!rc)
+		rc = shadow_file(e, e->ilv, shadowed);
+	if (!rc)
+		rc = shadow_file(e, e->many, shadowed);
+	if (rc) {
+		fprintf(stderr, "bench_io: copying to tmpfs for the kernel "
+				"arm: %s\n", strerror(-rc));
+		return rc;
+	}
+	snprintf(devices_param, sizeof(devices_param),
+		 "%s (%u of them cannot be read(2): the kernel arm reads a "
+		 "tmpfs copy)", e->o.devices, nshadow);
+	return 0;
+}
+
 static int setup(struct env *e, uint64_t big, uint64_t many)
 {
 	struct famrt_connect_opts co = { .size = sizeof(co) };
@@ -1455,9 +1546,10 @@ static int setup(struct env *e, uint64_t big, uint64_t many)
 		       320 * MiB;
 	int rc;
 
-	small.chunk = 64 * KiB;
 	dev = (dev + 2 * MiB - 1) / (2 * MiB) * (2 * MiB);
-	rc = h_fs_make(&e->fs, 2, dev, "bench-host");
+	/* Given devices were sized for in main (fit_devices). */
+	rc = h_fs_make_on(&e->fs, e->o.devices, 2, e->o.devices ? 0 : dev,
+			  "bench-host");
 	if (rc)
 		return rc;
 	e->fs_made = true;
@@ -1468,6 +1560,15 @@ static int setup(struct env *e, uint64_t big, uint64_t many)
 	e->d_started = true;
 	co.socket = e->d.socket;
 	rc = famrt_connect(&e->c, &co);
+	/*
+	 * The file of many pieces: 64 KiB chunks, or the devices' alignment
+	 * when larger (2 MiB on device-dax: a chunk is never smaller).
+	 */
+	e->many_chunk = 64 * KiB;
+	for (uint32_t i = 0; !rc && i < e->c->ndevs; i++)
+		if (e->c->dev[i].align > e->many_chunk)
+			e->many_chunk = e->c->dev[i].align;
+	small.chunk = (uint32_t)e->many_chunk;
 	if (!rc)
 		rc = famrt_create(e->c, "/big", 0644, big, NULL, &e->big);
 	if (!rc)
@@ -1504,13 +1605,20 @@ static int setup(struct env *e, uint64_t big, uint64_t many)
 		rc = fill_file(e->ilv);
 	if (!rc)
 		rc = fill_file(e->many);
+	if (!rc)
+		rc = kernel_arm_shadows(e);
 	if (rc)
 		return rc;
 	/* tmpfs files for the kernel open baseline. */
 	snprintf(e->open_dir, sizeof(e->open_dir),
 		 "/dev/shm/famrt-bench-open.XXXXXX");
-	if (!mkdtemp(e->open_dir))
-		return -errno;
+	if (!mkdtemp(e->open_dir)) {
+		rc = -errno;
+		fprintf(stderr, "bench_io: cannot create %s: %s\n",
+			e->open_dir, strerror(-rc));
+		e->open_dir[0] = '\0';
+		return rc;
+	}
 	for (unsigned i = 0; i < e->nopen; i++) {
 		char p[96];
 		int fd;
@@ -1902,6 +2010,43 @@ static void print_targets(struct env *e)
 	}
 }
 
+/*
+ * On given devices the sizes must fit what they have: everything lands on
+ * them together (the large file, the interleaved one of half its size, the
+ * file of many runs, the small files, the log). Halve the large file until
+ * it fits; refuse devices too small for a meaningful run.
+ */
+static int fit_devices(struct env *e, uint64_t *big, uint64_t many)
+{
+	uint32_t n;
+	int64_t min = h_devices_min_size(e->o.devices, &n);
+	uint64_t total, fixed = many + e->nopen * 2 * MiB + 320 * MiB;
+
+	if (min < 0)
+		return -1;
+	total = (uint64_t)min * n;
+	while (*big > 16 * MiB && fixed + *big + *big / 2 > total)
+		*big /= 2;
+	if (fixed + *big + *big / 2 > total) {
+		fprintf(stderr,
+			"bench_io: the devices '%s' hold %llu MiB in all; "
+			"this run needs at least %llu MiB%s\n",
+			e->o.devices, (unsigned long long)(total / MiB),
+			(unsigned long long)((fixed + 24 * MiB) / MiB),
+			e->o.quick ? "" : " (--quick needs less)");
+		return -1;
+	}
+	if (*big < 8 * e->m.llc && !e->o.quick)
+		fprintf(stderr,
+			"bench_io: warning: the large file is only %llu MiB "
+			"(%.1f x LLC) on these devices: \"streaming\" cases "
+			"are partly cached\n",
+			(unsigned long long)(*big / MiB),
+			e->m.llc ? (double)*big / (double)e->m.llc : 0);
+	snprintf(devices_param, sizeof(devices_param), "%s", e->o.devices);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct env env;
@@ -1909,6 +2054,7 @@ int main(int argc, char **argv)
 	uint64_t big, many;
 	const char *s;
 	struct target *tb, *tbn, *tt, *tfirst, *trt, *trep;
+	char chunk_name[24], many_name[40];
 	int rc;
 
 	rc = bench_parse_args(argc, argv,
@@ -1955,6 +2101,8 @@ int main(int argc, char **argv)
 	s = getenv("FAMRT_BENCH_IO_STREAM_MIB");
 	if (s && *s && strtoull(s, NULL, 10) >= 16)
 		big = strtoull(s, NULL, 10) * MiB / (4 * MiB) * (4 * MiB);
+	if (e->o.devices && fit_devices(e, &big, many))
+		return 1;
 	/* Empty the caches between streaming runs: read 2 x LLC. */
 	e->m.evict = !e->o.quick;
 	if (e->m.evict) {
@@ -2005,16 +2153,24 @@ int main(int argc, char **argv)
 	fprintf(stderr, "bench_io: placement: %s\n", placement_param);
 
 	rc = run_reads(e);
+	snprintf(chunk_name, sizeof(chunk_name), "%lluK",
+		 (unsigned long long)(e->many_chunk / KiB));
+	if (e->many_chunk % MiB == 0)
+		snprintf(chunk_name, sizeof(chunk_name), "%lluM",
+			 (unsigned long long)(e->many_chunk / MiB));
 	tb = target_add(T_REPORT, 0,
 			"famrt_mmap build per piece vs mmap(MAP_FIXED) by hand "
-			"(64K chunks)");
+			"(%s chunks)", chunk_name);
 	tbn = target_add(T_NS_MAX, 1500,
-			 "famrt_mmap build, ns per piece (64K chunks; 0.9-1.5 "
-			 "us a MAP_FIXED seen)");
+			 "famrt_mmap build, ns per piece (%s chunks; 0.9-1.5 "
+			 "us a MAP_FIXED seen)", chunk_name);
 	tt = target_add(T_REPORT, 0,
 			"famrt_mmap first touch vs memcpy (report only)");
+	for (char *p = chunk_name; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	snprintf(many_name, sizeof(many_name), "ilv-%s-chunks", chunk_name);
 	if (!rc)
-		rc = mmap_case(e, e->many, "ilv-64k-chunks",
+		rc = mmap_case(e, e->many, many_name,
 			       famrt_file_size(e->many), tb, tbn, tt);
 	if (!rc)
 		rc = mmap_case(e, e->ilv, "ilv-2m-chunks",

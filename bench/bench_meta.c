@@ -640,6 +640,8 @@ int main(int argc, char **argv)
 			      &o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
+	if (bench_no_devices(&o, "bench_meta"))
+		return 2;
 	owner = getpid();
 	atexit(remove_files);
 	signal(SIGINT, on_signal);

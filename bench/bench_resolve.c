@@ -314,6 +314,8 @@ int main(int argc, char **argv)
 			      &o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
+	if (bench_no_devices(&o, "bench_resolve"))
+		return 2;
 	bench_pin(&o);
 	for (unsigned i = 0; i < nmaps; i++)
 		if (build(&maps[i]))

@@ -238,7 +238,8 @@ int main(int argc, char **argv)
 	setenv("FAMRT_BIN_DIR", bin, 0);
 	v.hot_size = 1u << 20;
 	v.big_size = o.quick ? 64ull << 20 : 1ull << 30;
-	if (h_fs_make(&v.fs, 1, v.big_size + (256ull << 20), "bench") ||
+	if (h_fs_make_on(&v.fs, o.devices, 1, v.big_size + (256ull << 20),
+			 "bench") ||
 	    h_famrtd_start(&v.d, &v.fs, "svc", "bench", NULL)) {
 		fprintf(stderr, "bench_shim: cannot start famrtd\n");
 		return 1;

@@ -39,7 +39,7 @@ static void usage(FILE *f, const char *prog, const char *what)
 {
 	fprintf(f,
 		"usage: %s [--json FILE] [--quick] [--repeat N] [--cpu N] "
-		"[--only TEXT]\n"
+		"[--only TEXT] [--devices LIST]\n"
 		"%s\n"
 		"  --json FILE   write the JSON report to FILE ('-': stdout)\n"
 		"  --quick       few iterations: a smoke test, not a figure\n"
@@ -48,6 +48,10 @@ static void usage(FILE *f, const char *prog, const char *what)
 		"  --cpu N       pin to CPU N (default: the last allowed; -1: "
 		"no pinning)\n"
 		"  --only TEXT   run only the cases whose name contains TEXT\n"
+		"  --devices LIST  comma-separated devices to run on (e.g. "
+		"/dev/dax0.0,/dev/dax1.0)\n"
+		"                instead of emulated ones; THEIR CONTENTS ARE "
+		"DESTROYED\n"
 		"example: %s --json out/%s.json\n",
 		prog, what, prog, prog);
 }
@@ -63,6 +67,18 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int bench_no_devices(const struct bench_opts *o, const char *prog)
+{
+	if (!o->devices)
+		return 0;
+	fprintf(stderr,
+		"%s: --devices: this benchmark uses no shared devices (or only "
+		"its own emulated ones); run bench_io, bench_shim, bench_heap "
+		"or bench_famrtd on real devices\n",
+		prog);
+	return -1;
 }
 
 int bench_parse_args(int argc, char **argv, const char *what,
@@ -88,7 +104,8 @@ int bench_parse_args(int argc, char **argv, const char *what,
 			continue;
 		}
 		if (strcmp(a, "--json") && strcmp(a, "--repeat") &&
-		    strcmp(a, "--cpu") && strcmp(a, "--only")) {
+		    strcmp(a, "--cpu") && strcmp(a, "--only") &&
+		    strcmp(a, "--devices")) {
 			fprintf(stderr, "%s: unknown option '%s'\n", prog, a);
 			usage(stderr, prog, what);
 			return -1;
@@ -102,6 +119,8 @@ int bench_parse_args(int argc, char **argv, const char *what,
 			o->json_path = v;
 		} else if (!strcmp(a, "--only")) {
 			o->only = v;
+		} else if (!strcmp(a, "--devices")) {
+			o->devices = v;
 		} else if (!strcmp(a, "--repeat")) {
 			if (parse_int(v, 1, 1000, &n)) {
 				fprintf(stderr,

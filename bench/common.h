@@ -11,6 +11,10 @@
  *   --repeat N     timed runs per case (default 11); the median is reported
  *   --cpu N        pin to CPU N (default: the last CPU allowed; -1: don't)
  *   --only TEXT    run only the cases whose name contains TEXT
+ *   --devices LIST run on these devices (comma-separated paths: real
+ *                  device-dax, whose contents are destroyed) instead of
+ *                  emulated ones; only the benchmarks that use devices
+ *                  take it (bench_io, bench_shim, bench_heap, bench_famrtd)
  *
  * The report is one JSON object whose shape never changes:
  *   { "benchmark": "...", "quick": false, "repeat": 11, "cpu": 1,
@@ -38,6 +42,7 @@ struct bench_opts {
 	bool quick;
 	unsigned repeat;
 	int cpu;               /* CPU pinned to, or -1 */
+	const char *devices;   /* --devices, or NULL: emulated devices */
 };
 
 /*
@@ -46,6 +51,12 @@ struct bench_opts {
  */
 int bench_parse_args(int argc, char **argv, const char *what,
 		     struct bench_opts *o);
+
+/*
+ * For a benchmark that makes no devices (or only its own emulated ones):
+ * 0 if --devices was not given, else -1 after saying so on stderr.
+ */
+int bench_no_devices(const struct bench_opts *o, const char *prog);
 
 /*
  * Pin the calling thread to o->cpu, or choose one (the last CPU the process

@@ -59,11 +59,114 @@ int h_fs_make(struct h_fs *fs, uint32_t ndevs, uint64_t size,
 	return rc;
 }
 
+/* Split a comma-separated device list into fs->dev[]. */
+static int split_devices(struct h_fs *fs, const char *devices)
+{
+	const char *p = devices;
+
+	fs->ndevs = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == 0 || n >= sizeof(fs->dev[0]) ||
+		    fs->ndevs == H_MAX_DEVS) {
+			fprintf(stderr,
+				"harness: bad device list '%s': 1 to %d "
+				"paths of under %zu bytes, comma-separated\n",
+				devices, H_MAX_DEVS, sizeof(fs->dev[0]));
+			return -EINVAL;
+		}
+		memcpy(fs->dev[fs->ndevs], p, n);
+		fs->dev[fs->ndevs++][n] = '\0';
+		p += n + (p[n] == ',');
+	}
+	if (!fs->ndevs) {
+		fprintf(stderr, "harness: empty device list\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int64_t h_devices_min_size(const char *devices, uint32_t *count)
+{
+	struct h_fs fs;
+	int64_t min = INT64_MAX;
+	int rc;
+
+	memset(&fs, 0, sizeof(fs));
+	rc = split_devices(&fs, devices);
+	if (rc)
+		return rc;
+	for (uint32_t i = 0; i < fs.ndevs; i++) {
+		struct famrt_dev d;
+		struct famrt_err e;
+
+		rc = famrt_dev_open(&d, fs.dev[i], O_RDONLY, &e);
+		if (rc) {
+			fprintf(stderr, "harness: %s\n", e.msg);
+			return rc;
+		}
+		if ((int64_t)d.size < min)
+			min = (int64_t)d.size;
+		famrt_dev_close(&d);
+	}
+	if (count)
+		*count = fs.ndevs;
+	return min;
+}
+
+int h_fs_make_on(struct h_fs *fs, const char *devices, uint32_t ndevs,
+		 uint64_t size, const char *master)
+{
+	const char *paths[H_MAX_DEVS];
+	/* Asked for by name: an existing file system there goes. */
+	struct famrt_mkfs_opts o = { .name = "benchfs", .master = master,
+				     .alloc_unit = 2u << 20, .force = true };
+	struct famrt_err e;
+	size_t pos = 0;
+	int64_t min;
+	int rc;
+
+	if (!devices)
+		return h_fs_make(fs, ndevs, size, master);
+	memset(fs, 0, sizeof(*fs));
+	rc = split_devices(fs, devices);
+	if (rc)
+		return rc;
+	fs->keep_devs = 1;
+	min = h_devices_min_size(devices, NULL);
+	if (min < 0)
+		return (int)min;
+	if (size && (uint64_t)min < size) {
+		fprintf(stderr,
+			"harness: the devices '%s' are too small: %llu MiB "
+			"wanted on each, the smallest has %llu MiB\n",
+			devices, (unsigned long long)(size >> 20),
+			(unsigned long long)((uint64_t)min >> 20));
+		return -ENOSPC;
+	}
+	snprintf(fs->dir, sizeof(fs->dir), "/tmp/famrt-test.XXXXXX");
+	if (!mkdtemp(fs->dir))
+		return -errno;
+	chmod(fs->dir, 0755);
+	for (uint32_t i = 0; i < fs->ndevs; i++) {
+		paths[i] = fs->dev[i];
+		pos += (size_t)snprintf(fs->spec + pos, sizeof(fs->spec) - pos,
+					"%s%s", i ? "," : "", fs->dev[i]);
+	}
+	rc = famrt_mkfs(paths, fs->ndevs, &o, fs->uuid, &e);
+	if (rc) {
+		fprintf(stderr, "harness: mkfs on %s: %s\n", devices, e.msg);
+		h_fs_remove(fs);
+	}
+	return rc;
+}
+
 void h_fs_remove(struct h_fs *fs)
 {
 	char cmd[128];
 
-	for (uint32_t i = 0; i < fs->ndevs; i++)
+	for (uint32_t i = 0; i < fs->ndevs && !fs->keep_devs; i++)
 		unlink(fs->dev[i]);
 	if (fs->dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fs->dir);

@@ -17,6 +17,7 @@ struct h_fs {
 	char spec[H_MAX_DEVS * 97];   /* "dev0,dev1" */
 	uint32_t ndevs;
 	uint8_t uuid[16];
+	int keep_devs;                /* given devices: never unlinked */
 };
 
 struct h_famrtd {
@@ -31,7 +32,22 @@ struct h_famrtd {
  */
 int h_fs_make(struct h_fs *fs, uint32_t ndevs, uint64_t size,
 	      const char *master);
-/* Remove the devices and the run directory. */
+/*
+ * For benchmarks: like h_fs_make, except that when `devices` is not NULL
+ * (a comma-separated list of 1 to H_MAX_DEVS paths, e.g.
+ * "/dev/dax0.0,/dev/dax1.0": real device-dax or existing files) the file
+ * system is made on those devices, whose contents are destroyed, and
+ * h_fs_remove leaves them in place. ndevs is then ignored, and a device
+ * smaller than `size` (when not 0) is refused with -ENOSPC.
+ */
+int h_fs_make_on(struct h_fs *fs, const char *devices, uint32_t ndevs,
+		 uint64_t size, const char *master);
+/*
+ * The size in bytes of the smallest device in a comma-separated list, or
+ * -errno (message on stderr); *count (if not NULL) gets how many there are.
+ */
+int64_t h_devices_min_size(const char *devices, uint32_t *count);
+/* Remove the devices (unless given) and the run directory. */
 void h_fs_remove(struct h_fs *fs);
 
 /*

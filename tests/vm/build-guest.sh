@@ -77,6 +77,8 @@ famrt_bins=(
 	"$bin_dir/tests/vm/vm_rt"
 	"$bin_dir/tests/vm/vm_devdax"
 )
+# bench_io for the "bench" scenario, when the benchmarks are built.
+[ -f "$bin_dir/bench/bench_io" ] && famrt_bins+=("$bin_dir/bench/bench_io")
 famrt_libs=(
 	"$bin_dir/runtime/libfamrt_preload.so"
 )

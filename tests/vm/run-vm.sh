@@ -13,6 +13,9 @@
 #         follower (default CPU: clflush), reads them and is refused changes
 #         (guest/scenario-master.sh, scenario-follower.sh), after a
 #         preparatory boot that makes the devdax namespace
+#   bench one guest: bench_io --quick --devices /dev/dax0.0, its arms
+#         compared byte for byte, the kernel arm on a tmpfs copy
+#         (guest/scenario-bench.sh); needs a build with the benchmarks
 # BIN_DIR is a famrt build tree (default $FAMRT_BIN_DIR). The guest is built
 # or taken from the cache by build-guest.sh. Afterwards the host itself
 # reads the device out of the backing file (byte 0 of /dev/dax0.0 is at
@@ -31,8 +34,8 @@ set -uo pipefail
 src_dir=$(cd "$(dirname "$0")" && pwd)
 scenario=${1:-}
 bin_dir=${2:-${FAMRT_BIN_DIR:-}}
-case "$scenario" in one|two) ;; *)
-	sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//' >&2
+case "$scenario" in one|two|bench) ;; *)
+	sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2 ;;
 esac
 [ -n "$bin_dir" ] && [ -d "$bin_dir" ] || {
@@ -198,6 +201,13 @@ one)
 		host_file /data/rt-il.bin "$(pattern_sha 11 7340033)"
 	fi
 	echo "run-vm: time scenario_one=$(since "$t0") s"
+	;;
+bench)
+	t0=$(now)
+	boot bench bench default
+	finish bench bench "$boot_pid" || true
+	[ $failed = 0 ] && host_image "$(info bench dev_size)"
+	echo "run-vm: time scenario_bench=$(since "$t0") s"
 	;;
 two)
 	t0=$(now)

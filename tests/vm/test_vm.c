@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The VM tests under ctest: runs tests/vm/run-vm.sh VM_SCENARIO (one or
- * two: see that script and docs/testing.md) on this build tree, passing its
+ * The VM tests under ctest: runs tests/vm/run-vm.sh VM_SCENARIO (one, two
+ * or bench: see that script and docs/testing.md) on this build tree, passing its
  * output through, and checks that it passed: exit status 0, a PASS result
  * line from every guest it boots, and the final PASS line. A missing qemu,
  * a guest build that fails, a hang, a panic or a failed check in a guest
@@ -23,12 +23,16 @@
 #include <cmocka.h>
 
 #ifndef VM_SCENARIO
-#error "VM_SCENARIO must name the scenario (one, two)"
+#error "VM_SCENARIO must name the scenario (one, two, bench)"
 #endif
 
 /* The guests each scenario boots, and the mode each one runs. */
 static const char *const guests_one[] = {
 	"one: FAMRT-VM-RESULT: PASS scenario=one ",
+	NULL
+};
+static const char *const guests_bench[] = {
+	"bench: FAMRT-VM-RESULT: PASS scenario=bench ",
 	NULL
 };
 static const char *const guests_two[] = {
@@ -42,8 +46,9 @@ static void test_scenario(void **state)
 {
 	const char *bin = getenv("FAMRT_BIN_DIR");
 	const char *src = getenv("FAMRT_SRC_DIR");
-	const char *const *guests = strcmp(VM_SCENARIO, "two") ? guests_one
-							       : guests_two;
+	const char *const *guests = !strcmp(VM_SCENARIO, "two") ? guests_two :
+				    !strcmp(VM_SCENARIO, "bench") ? guests_bench :
+								    guests_one;
 	bool seen[4] = { false }, final_pass = false;
 	char script[4096], line[8192];
 	int pfd[2], status;
