@@ -20,6 +20,10 @@
  * creation (arena_prime); decay purging is switched off (it could only
  * fail), and a request that does not fit empties the thread's cache and
  * purges the arena once, which merges freed extents, before it fails.
+ * Those purges and their second tries are serialized (reclaim_lock):
+ * jemalloc runs one purge of an arena at a time and a second caller returns
+ * at once, before the first has put the space back; without the lock a
+ * thread failing while another purges would fail in a heap with room.
  *
  * Metadata. The arena is created with "experimental.arenas_create_ext" and
  * metadata_use_hooks = false when this jemalloc has it (5.3 does), so
@@ -104,6 +108,12 @@ struct famrt_heap {
  * of jemalloc's from inside a hook (the hooks take no lock at all).
  */
 static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * reclaim_lock is held across a purge and the try after it (rare: only
+ * when a request does not fit). Taken before any of jemalloc's locks,
+ * never with heap_lock held, except by fork_prepare, which takes it first.
+ */
+static pthread_mutex_t reclaim_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct famrt_heap *registry;
 static _Atomic uint64_t next_id = 1;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -386,6 +396,7 @@ static size_t used_len(struct famrt_heap *h)
 
 static void fork_prepare(void)
 {
+	pthread_mutex_lock(&reclaim_lock);
 	pthread_mutex_lock(&heap_lock);
 	for (struct famrt_heap *h = registry; h; h = h->reg_next) {
 		size_t n;
@@ -416,6 +427,7 @@ static void fork_parent(void)
 		h->fork_copy = NULL;
 	}
 	pthread_mutex_unlock(&heap_lock);
+	pthread_mutex_unlock(&reclaim_lock);
 }
 
 /*
@@ -468,6 +480,7 @@ static void fork_child(void)
 		if ((h->flags & FAMRT_HEAP_FORK_PRIVATE) && !h->dead)
 			fork_child_one(h);
 	pthread_mutex_unlock(&heap_lock);
+	pthread_mutex_unlock(&reclaim_lock);
 }
 
 static void init_once(void)
@@ -734,7 +747,13 @@ int famrt_heap_destroy(struct famrt_heap *h)
 
 /* ---- allocation ---- */
 
-/* After a failure: empty this thread's cache, purge the arena's caches. */
+/*
+ * After a failure: empty this thread's cache, purge the arena's caches.
+ * Called with reclaim_lock held, and the caller tries again before it lets
+ * go: a thread that failed while another purged waits here for that purge
+ * to end (jemalloc's own second purge would return at once, the space
+ * still on its way).
+ */
 static void reclaim(struct famrt_heap *h, struct heap_tc *t)
 {
 	char name[48];
@@ -774,8 +793,10 @@ static void *heap_alloc(struct famrt_heap *h, size_t size, int extra)
 		size = 1;
 	p = mallocx(size, flags);
 	if (__builtin_expect(!p, 0)) {
+		pthread_mutex_lock(&reclaim_lock);
 		reclaim(h, t);
 		p = mallocx(size, flags);
+		pthread_mutex_unlock(&reclaim_lock);
 		if (!p) {
 			note_failed(h, t);
 			errno = ENOMEM;
@@ -854,8 +875,10 @@ void *famrt_heap_realloc(struct famrt_heap *h, void *p, size_t size)
 	flags = t ? t->flags : h->flags_none;
 	q = rallocx(p, size, flags);
 	if (__builtin_expect(!q, 0)) {
+		pthread_mutex_lock(&reclaim_lock);
 		reclaim(h, t);
 		q = rallocx(p, size, flags);
+		pthread_mutex_unlock(&reclaim_lock);
 		if (!q) {
 			note_failed(h, t);
 			errno = ENOMEM;

@@ -331,6 +331,111 @@ static void test_threads_no_tcache(void **state)
 	run_threads(*state, "/t-nocache", FAMRT_HEAP_NO_TCACHE);
 }
 
+/*
+ * Space freed is there for whoever asks next, however requests interleave.
+ * jemalloc keeps freed pages in a cache that large requests do not draw
+ * from until it is purged, and a heap cannot grow: so a request that does
+ * not fit purges that cache (reclaim()) and tries again. When two threads
+ * do so at once, jemalloc lets only one purge run and the other returns at
+ * once, while the pages are still on their way; that thread must wait for
+ * the purge, not fail. Here the heap is filled with small blocks and they
+ * are all freed (thousands of pages in the cache: a long purge), then
+ * threads ask for big blocks together, half of the heap between them.
+ */
+#define RACE_THREADS 2
+#define RACE_HEAP (32 * MiB)
+#define RACE_ROUNDS 12
+
+struct race {
+	struct famrt_heap *h;
+	pthread_barrier_t bar;
+	void *got[RACE_THREADS];
+};
+
+struct race_arg {
+	struct race *r;
+	int id;
+};
+
+static void *race_worker(void *arg)
+{
+	struct race_arg *a = arg;
+
+	pthread_barrier_wait(&a->r->bar);
+	a->r->got[a->id] = famrt_heap_malloc(a->r->h,
+					     RACE_HEAP / 2 / RACE_THREADS);
+	return NULL;
+}
+
+/* Hand out most of the heap in 64-byte blocks, then free them all. */
+static void fill_small_and_free(struct famrt_heap *h)
+{
+	size_t n = 0, cap = RACE_HEAP / 64;
+	void **small = malloc(cap * sizeof(*small));
+
+	assert_non_null(small);
+	while (n < cap && (small[n] = famrt_heap_malloc(h, 64)))
+		n++;
+	assert_true(n > cap / 2);
+	for (size_t i = 0; i < n; i++)
+		famrt_heap_free(h, small[i]);
+	free(small);
+}
+
+static void run_race(struct env *v, const char *path, unsigned flags)
+{
+	struct race r = { 0 };
+	struct race_arg args[RACE_THREADS];
+	pthread_t th[RACE_THREADS];
+	struct famrt_heap_stats st = { .size = sizeof(st) };
+	int lost = 0;
+
+	assert_int_equal(famrt_heap_create(v->c, path, RACE_HEAP, NULL, flags,
+					   &r.h),
+			 0);
+	pthread_barrier_init(&r.bar, NULL, RACE_THREADS);
+	for (int round = 0; round < RACE_ROUNDS; round++) {
+		fill_small_and_free(r.h);
+		for (int i = 0; i < RACE_THREADS; i++) {
+			args[i] = (struct race_arg){ .r = &r, .id = i };
+			assert_int_equal(pthread_create(&th[i], NULL,
+							race_worker, &args[i]),
+					 0);
+		}
+		for (int i = 0; i < RACE_THREADS; i++)
+			assert_int_equal(pthread_join(th[i], NULL), 0);
+		for (int i = 0; i < RACE_THREADS; i++) {
+			if (!r.got[i]) {
+				fprintf(stderr, "%s: round %d, thread %d: no "
+						"%zu bytes in an empty heap of "
+						"%zu\n",
+					path, round, i,
+					RACE_HEAP / 2 / RACE_THREADS,
+					(size_t)RACE_HEAP);
+				lost++;
+			}
+			famrt_heap_free(r.h, r.got[i]);
+			r.got[i] = NULL;
+		}
+	}
+	pthread_barrier_destroy(&r.bar);
+	assert_int_equal(lost, 0);
+	assert_int_equal(famrt_heap_stats(r.h, &st), 0);
+	assert_int_equal(st.nfailed, 0);
+	assert_int_equal(st.live, 0);
+	assert_int_equal(famrt_heap_destroy(r.h), 0);
+}
+
+static void test_reclaim_race_no_tcache(void **state)
+{
+	run_race(*state, "/race-nc", FAMRT_HEAP_NO_TCACHE);
+}
+
+static void test_reclaim_race_tcache(void **state)
+{
+	run_race(*state, "/race", 0);
+}
+
 /* Threads that outlive a heap they used, then use a new one. */
 struct phase {
 	pthread_barrier_t bar;
@@ -409,6 +514,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_threads_no_tcache, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_heap_outlived, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_race_no_tcache, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_race_tcache, setup,
 						teardown),
 	};
 
