@@ -34,7 +34,7 @@ int shim_fd_hi;
 pid_t shim_mypid;
 
 static struct shim_mount mounts[SHIM_MAX_MOUNTS];
-static struct shim_ofd **fdtab; /* SHIM_MAX_FDS slots, mmap'd lazily */
+struct shim_ofd **shim_fdtab; /* SHIM_MAX_FDS slots, mmap'd lazily */
 static pthread_mutex_t fdtab_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -440,31 +440,22 @@ int shim_claim(int dirfd, const char *path, struct shim_mount **mp,
 
 static struct shim_ofd **table(void)
 {
-	struct shim_ofd **t = __atomic_load_n(&fdtab, __ATOMIC_ACQUIRE);
+	struct shim_ofd **t = __atomic_load_n(&shim_fdtab, __ATOMIC_ACQUIRE);
 
 	if (t)
 		return t;
 	pthread_mutex_lock(&fdtab_lock);
-	if (!fdtab) {
-		void *p = mmap(NULL, SHIM_MAX_FDS * sizeof(*fdtab),
+	if (!shim_fdtab) {
+		void *p = mmap(NULL, SHIM_MAX_FDS * sizeof(*shim_fdtab),
 			       PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
 			       0);
 
 		if (p != MAP_FAILED)
-			__atomic_store_n(&fdtab, p, __ATOMIC_RELEASE);
+			__atomic_store_n(&shim_fdtab, p, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&fdtab_lock);
-	return fdtab;
-}
-
-struct shim_ofd *shim_fd_get(int fd)
-{
-	struct shim_ofd **t = __atomic_load_n(&fdtab, __ATOMIC_ACQUIRE);
-
-	if (!t || fd < 0 || fd >= SHIM_MAX_FDS)
-		return NULL;
-	return __atomic_load_n(&t[fd], __ATOMIC_ACQUIRE);
+	return shim_fdtab;
 }
 
 void shim_fd_set(int fd, struct shim_ofd *o)
@@ -488,7 +479,7 @@ void shim_fd_set(int fd, struct shim_ofd *o)
 
 struct shim_ofd *shim_fd_take(int fd)
 {
-	struct shim_ofd **t = __atomic_load_n(&fdtab, __ATOMIC_ACQUIRE);
+	struct shim_ofd **t = __atomic_load_n(&shim_fdtab, __ATOMIC_ACQUIRE);
 
 	if (!t || fd < 0 || fd >= SHIM_MAX_FDS)
 		return NULL;
@@ -1016,7 +1007,7 @@ static int env_entry(char **val, size_t *len, size_t *cap, int fd,
 
 static char *fds_value(bool same_process)
 {
-	struct shim_ofd **t = __atomic_load_n(&fdtab, __ATOMIC_ACQUIRE);
+	struct shim_ofd **t = __atomic_load_n(&shim_fdtab, __ATOMIC_ACQUIRE);
 	int hi = __atomic_load_n(&shim_fd_hi, __ATOMIC_ACQUIRE);
 	size_t cap = 4096, len, ndone = 0;
 	struct shim_ofd **done = calloc((size_t)hi + 1, sizeof(*done));
@@ -1071,7 +1062,7 @@ char **shim_env_for_exec(char *const *envp, bool same_process)
 {
 	extern char **environ;
 	char *const *src = envp ? envp : environ;
-	struct shim_ofd **t = __atomic_load_n(&fdtab, __ATOMIC_ACQUIRE);
+	struct shim_ofd **t = __atomic_load_n(&shim_fdtab, __ATOMIC_ACQUIRE);
 	char *val = NULL, *cwd = NULL, **out;
 	size_t n = 0;
 
@@ -1112,7 +1103,7 @@ char **shim_env_for_exec(char *const *envp, bool same_process)
 static void close_carried(const char *s)
 {
 	struct carried *c = malloc(sizeof(*c));
-	struct shim_ofd **t = __atomic_load_n(&fdtab, __ATOMIC_ACQUIRE);
+	struct shim_ofd **t = __atomic_load_n(&shim_fdtab, __ATOMIC_ACQUIRE);
 	int hi = __atomic_load_n(&shim_fd_hi, __ATOMIC_ACQUIRE);
 
 	while (c && s && *s && (s = parse_entry(s, c))) {

@@ -71,7 +71,7 @@ struct shim_ofd {
 };
 
 /* Real libc functions, found once with dlsym(RTLD_NEXT). */
-void *shim_real(void **slot, const char *name);
+__attribute__((cold)) void *shim_real(void **slot, const char *name);
 #define REAL(name)                                                           \
 	({                                                                   \
 		static void *slot_;                                          \
@@ -106,8 +106,23 @@ int shim_claim(int dirfd, const char *path, struct shim_mount **m,
 /* The mount's connection, made on first use (NULL and errno on failure). */
 struct famrt *shim_fs(struct shim_mount *m);
 
-/* The descriptor table. */
-struct shim_ofd *shim_fd_get(int fd);
+/*
+ * The descriptor table: NULL until the first famrt open, then
+ * SHIM_MAX_FDS slots. shim_fd_get is inline: it is all that a call on a
+ * descriptor that is not famrt's costs before the real function (each
+ * wrapper keeps its famrt path out of line, so this path saves no
+ * register either).
+ */
+extern struct shim_ofd **shim_fdtab;
+
+static inline struct shim_ofd *shim_fd_get(int fd)
+{
+	struct shim_ofd **t = __atomic_load_n(&shim_fdtab, __ATOMIC_ACQUIRE);
+
+	if (!t || (unsigned)fd >= SHIM_MAX_FDS)
+		return NULL;
+	return __atomic_load_n(&t[fd], __ATOMIC_ACQUIRE);
+}
 /* Put o at fd (taking a reference); drops what was there. */
 void shim_fd_set(int fd, struct shim_ofd *o);
 /* Remove fd from the table; returns what was there (caller unrefs). */

@@ -376,8 +376,9 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 
 /* ---- read and write ---- */
 
-static ssize_t f_read(struct shim_ofd *o, void *buf, size_t n, int64_t off,
-		      bool use_pos)
+/* The famrt paths are out of line: see shim_fd_get. */
+static __attribute__((noinline)) ssize_t
+f_read(struct shim_ofd *o, void *buf, size_t n, int64_t off, bool use_pos)
 {
 	ssize_t rc;
 
@@ -399,8 +400,9 @@ static ssize_t f_read(struct shim_ofd *o, void *buf, size_t n, int64_t off,
 	return rc < 0 ? shim_err((int)rc) : rc;
 }
 
-static ssize_t f_write(struct shim_ofd *o, const void *buf, size_t n,
-		       int64_t off, bool use_pos)
+static __attribute__((noinline)) ssize_t
+f_write(struct shim_ofd *o, const void *buf, size_t n, int64_t off,
+	bool use_pos)
 {
 	ssize_t rc;
 
@@ -522,8 +524,9 @@ EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
 }
 
 /* Vectored forms: one iovec at a time, stopping at a short transfer. */
-static ssize_t f_readv(struct shim_ofd *o, const struct iovec *iov, int cnt,
-		       int64_t off, bool use_pos)
+static __attribute__((noinline)) ssize_t
+f_readv(struct shim_ofd *o, const struct iovec *iov, int cnt, int64_t off,
+	bool use_pos)
 {
 	ssize_t total = 0;
 
@@ -542,8 +545,9 @@ static ssize_t f_readv(struct shim_ofd *o, const struct iovec *iov, int cnt,
 	return total;
 }
 
-static ssize_t f_writev(struct shim_ofd *o, const struct iovec *iov, int cnt,
-			int64_t off, bool use_pos)
+static __attribute__((noinline)) ssize_t
+f_writev(struct shim_ofd *o, const struct iovec *iov, int cnt, int64_t off,
+	 bool use_pos)
 {
 	ssize_t total = 0;
 
@@ -662,7 +666,8 @@ EXPORT ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt,
 
 /* ---- seek ---- */
 
-static off64_t f_lseek(struct shim_ofd *o, off64_t off, int whence)
+static __attribute__((noinline)) off64_t
+f_lseek(struct shim_ofd *o, off64_t off, int whence)
 {
 	int64_t base, rc;
 
