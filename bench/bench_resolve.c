@@ -15,7 +15,8 @@
  * to show what the fast paths buy.
  *
  * Targets (docs/performance.md): under 3 ns a lookup for one extent, under
- * 10 ns at 32x32. They are reported, never enforced.
+ * 10 ns at 32x32 (shown too, against the same bar, for the 24-strip map
+ * that divides). They are reported, never enforced.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -305,7 +306,7 @@ int main(int argc, char **argv)
 	struct outcome out[sizeof(maps) / sizeof(maps[0])];
 	struct bench_report *rep;
 	struct bench_opts o;
-	double worst32 = 0;
+	double worst32 = 0, x24 = 0;
 	int rc;
 
 	rc = bench_parse_args(argc, argv,
@@ -331,12 +332,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned i = 0; i < nmaps; i++) {
-		if (maps[i].nstrips && !maps[i].general &&
+		if (maps[i].nstrips == 32 && !maps[i].general &&
 		    out[i].resolve_ns > worst32)
 			worst32 = out[i].resolve_ns;
+		if (maps[i].nstrips == 24 && !maps[i].general)
+			x24 = out[i].resolve_ns;
 	}
 	target("one extent", out[0].resolve_ns, 3);
 	target("32x32 (worst fast-path map)", worst32, 10);
+	/* Not a target row of its own: the same bar, for division. */
+	target("32x24 (division; same bar, informational)", x24, 10);
 	rc = bench_report_close(rep);
 	for (unsigned i = 0; i < nmaps; i++)
 		famrt_fmap_free(maps[i].m);

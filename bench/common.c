@@ -48,6 +48,7 @@ static void usage(FILE *f, const char *prog, const char *what)
 		"  --cpu N       pin to CPU N (default: the last allowed; -1: "
 		"no pinning)\n"
 		"  --only TEXT   run only the cases whose name contains TEXT\n"
+		"                (TEXT$: whose name ends with TEXT)\n"
 		"  --devices LIST  comma-separated devices to run on (e.g. "
 		"/dev/dax0.0,/dev/dax1.0)\n"
 		"                instead of emulated ones; THEIR CONTENTS ARE "
@@ -223,7 +224,16 @@ int bench_measure(const struct bench_opts *o, bench_body body, void *arg,
 
 bool bench_selected(const struct bench_opts *o, const char *name)
 {
-	return !o->only || strstr(name, o->only);
+	size_t n, len;
+
+	if (!o->only)
+		return true;
+	n = strlen(o->only);
+	if (!n || o->only[n - 1] != '$')
+		return strstr(name, o->only);
+	/* "TEXT$": the name ends with TEXT (read/ilv/hot/64$ is not 64K). */
+	len = strlen(name);
+	return len >= n - 1 && !memcmp(name + len - (n - 1), o->only, n - 1);
 }
 
 static void json_str(FILE *f, const char *s)

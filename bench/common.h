@@ -10,7 +10,8 @@
  *   --quick        few iterations and repeats: a smoke test, not a figure
  *   --repeat N     timed runs per case (default 11); the median is reported
  *   --cpu N        pin to CPU N (default: the last CPU allowed; -1: don't)
- *   --only TEXT    run only the cases whose name contains TEXT
+ *   --only TEXT    run only the cases whose name contains TEXT (TEXT$: whose
+ *                  name ends with TEXT)
  *   --devices LIST run on these devices (comma-separated paths: real
  *                  device-dax, whose contents are destroyed) instead of
  *                  emulated ones; only the benchmarks that use devices

@@ -48,7 +48,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ -n "$out" ] || out="$top/out/bench$([ $quick = 1 ] && echo -quick)"
+if [ -z "$out" ]; then
+  if [ $quick = 1 ]; then out="$top/out/bench-quick"; else out="$top/out/bench"; fi
+fi
 
 all=(bench_resolve bench_meta bench_io bench_famrtd bench_shim bench_heap)
 [ ${#only[@]} -gt 0 ] || only=("${all[@]}")
