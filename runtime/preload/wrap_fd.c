@@ -1033,6 +1033,7 @@ EXPORT int eaccess(const char *path, int mode)
 
 struct shim_map {
 	void *addr;
+	size_t len;
 	struct famrt *fs;
 	struct shim_map *next;
 };
@@ -1104,6 +1105,7 @@ static void *f_mmap(void *addr, size_t len, int prot, int flags,
 		return MAP_FAILED;
 	}
 	sm->addr = p;
+	sm->len = len;
 	sm->fs = shim_fs(o->m);
 	pthread_mutex_lock(&maps_lock);
 	sm->next = maps;
@@ -1157,20 +1159,40 @@ EXPORT int munmap(void *addr, size_t len)
 	return 0;
 }
 
+/*
+ * msync of any part of a famrt mapping: the kernel cannot do it (on
+ * device-dax it refuses MS_SYNC with EINVAL, and it knows nothing of
+ * flushing CPU caches to the device). A range that runs past the mapping's
+ * end goes on to whatever lies there.
+ */
 EXPORT int msync(void *addr, size_t len, int flags)
 {
 	struct shim_map *sm;
-	bool ours = false;
+	uintptr_t a = (uintptr_t)addr, end = 0;
 
 	if (__atomic_load_n(&nmaps, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_lock(&maps_lock);
 		for (sm = maps; sm; sm = sm->next)
-			if (sm->addr == addr)
-				ours = true;
+			if (a >= (uintptr_t)sm->addr &&
+			    a - (uintptr_t)sm->addr < sm->len) {
+				end = (uintptr_t)sm->addr + sm->len;
+				break;
+			}
 		pthread_mutex_unlock(&maps_lock);
 	}
-	if (!ours)
+	if (!end)
 		return REAL(msync)(addr, len, flags);
+	if ((flags & MS_SYNC) && (flags & MS_ASYNC)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (len > end - a) {
+		int rc = msync((void *)end, len - (end - a), flags);
+
+		if (rc)
+			return rc;
+		len = end - a;
+	}
 	/* Device memory: durability is writing the cache lines back. */
 	if (flags & (MS_SYNC | MS_ASYNC))
 		famrt_flush_range(addr, len);

@@ -76,6 +76,7 @@ famrt_bins=(
 	"$bin_dir/tools/famrtd/famrtd"
 	"$bin_dir/tests/vm/vm_rt"
 	"$bin_dir/tests/vm/vm_devdax"
+	"$bin_dir/tests/vm/vm_mmapw"
 )
 # bench_io for the "bench" scenario, when the benchmarks are built.
 [ -f "$bin_dir/bench/bench_io" ] && famrt_bins+=("$bin_dir/bench/bench_io")

@@ -198,6 +198,7 @@ one)
 		host_file /data/in.bin "$(info one in_sha256)" &&
 		host_file /data/in-il.bin "$(info one in_sha256)" &&
 		host_file /data/dd.bin "$(info one in_sha256)" &&
+		host_file /data/mw.bin "$(info one mw_sha256)" &&
 		host_file /data/rt-il.bin "$(pattern_sha 11 7340033)"
 	fi
 	echo "run-vm: time scenario_one=$(since "$t0") s"
