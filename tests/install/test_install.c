@@ -64,6 +64,23 @@ static void test_layout(void **state)
 	assert_int_equal(sh("test -x '%s/bin/famrt' && test -x '%s/sbin/famrtd'",
 			    prefix, prefix),
 			 0);
+	/*
+	 * The systemd units run the famrtd that was installed, and name
+	 * documentation that was installed.
+	 */
+	for (int i = 0; i < 2; i++) {
+		const char *unit = i ? "famrtd@.service" : "famrtd.service";
+
+		assert_int_equal(
+			sh("u='%s/lib/systemd/system/%s' && test -f \"$u\" && "
+			   "exe=$(sed -n 's/^ExecStart=\\([^ ]*\\).*/\\1/p' "
+			   "\"$u\") && test \"$exe\" = '%s/sbin/famrtd' && "
+			   "test -x \"$exe\" && "
+			   "doc=$(sed -n 's|^Documentation=file:||p' \"$u\") && "
+			   "test -f \"$doc\"",
+			   prefix, unit, prefix),
+			0);
+	}
 	/* Nothing but include/famrt/ is installed as a header. */
 	assert_int_equal(sh("test -z \"$(find '%s/include' -name '*.h' -not -path "
 			    "'*/include/famrt/*')\"",

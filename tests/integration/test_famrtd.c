@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "cli_run.h"
 #include "famrtd_harness.h"
 #include "meta/format.h"
 #include "proto/client.h"
@@ -436,6 +437,45 @@ static void test_clean_shutdown(void **state)
 	famrt_client_close(c);
 }
 
+/*
+ * The famrt command goes through the famrtd serving the file system: a
+ * change made by the CLI is made by the service (the CLI's host id names
+ * no master, so appending directly is refused, as the second half
+ * shows), and the service then serves what the CLI made.
+ */
+static void test_cli_through_service(void **state)
+{
+	struct env *v = *state;
+	const char *mk[] = { "mkdir", "--fs", v->fs.spec, "--host-id",
+			     "not-the-master", ":/via-cli", NULL };
+	struct famrt_client *c;
+	struct famrt_proto_attr a;
+	struct cli_result r;
+	struct famrt_err e;
+
+	assert_int_equal(setenv("FAMRT_SOCKET", v->master.socket, 1), 0);
+	unsetenv("FAMRT_CLI_BACKEND");
+	assert_int_equal(cli_run(mk, NULL, 0, &r), 0);
+	if (r.status)
+		fprintf(stderr, "famrt mkdir: %s", r.err);
+	assert_int_equal(r.status, 0);
+	cli_result_free(&r);
+	c = connect_to(&v->master);
+	assert_int_equal(famrt_client_lookup(c, "/via-cli", &a, &e), 0);
+	assert_true(S_ISDIR(a.mode));
+	assert_int_equal(a.uid, geteuid());
+	famrt_client_close(c);
+	/* Forced direct, the same change is refused: not the master. */
+	assert_int_equal(setenv("FAMRT_CLI_BACKEND", "direct", 1), 0);
+	mk[5] = ":/via-cli-direct";
+	assert_int_equal(cli_run(mk, NULL, 0, &r), 0);
+	assert_int_equal(r.status, 4);
+	assert_non_null(strstr(r.err, "host-a"));
+	cli_result_free(&r);
+	unsetenv("FAMRT_CLI_BACKEND");
+	unsetenv("FAMRT_SOCKET");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_readdir_paging),
 		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_follower),
+		cmocka_unit_test(test_cli_through_service),
 		cmocka_unit_test(test_clean_shutdown),
 	};
 

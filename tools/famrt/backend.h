@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * How the famrt commands reach a file system: a small table of operations
- * behind one handle. Today there is one implementation, "direct": open the
- * devices with famrt_fs_open() and act on them (changes append to the log
- * under its lock; read-only commands open read-only). A later one will talk
- * to famrtd when a service runs for the file system; famrt_backend_open()
- * is the one place that chooses.
+ * behind one handle, with two implementations: "direct" opens the devices
+ * with famrt_fs_open() and acts on them (changes append to the log under
+ * its lock; read-only commands open read-only), "service" talks to the
+ * famrtd serving the file system on this host. famrt_backend_open() is the
+ * one place that chooses (changes go through famrtd when one runs).
  *
  * The currency is the service protocol's: attributes are struct
  * famrt_proto_attr, statfs is struct famrt_proto_statfs_rep, directory
