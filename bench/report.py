@@ -107,16 +107,18 @@ def collect_targets(reports):
         worst = max(((c["ns_per_op"], n) for n, c in rs.items()
                      if n.startswith("resolve/ilv32x32") and
                      not n.endswith("-general")), default=None)
-        if worst:
-            t.add("fmap resolve, 32 x 32 extents", "< 10 ns",
-                  "%s (%s)" % (fmt_ns(worst[0]), worst[1]), worst[0] < 10,
-                  "worst fast-path 32x32 map")
+        t.add("fmap resolve, 32 x 32 extents", "< 10 ns",
+              "%s (%s)" % (fmt_ns(worst[0]), worst[1]) if worst else None,
+              worst and worst[0] < 10, "worst fast-path 32x32 map")
         x24 = rs.get("resolve/ilv32x24-div")
         if x24:
+            # Not a target of performance.md: the 32x32 bar, for a map
+            # whose strips and chunks need divisions. Reported, not judged.
             t.add("(informational) fmap resolve, 32 extents x 24 strips: "
-                  "binary search and division", "< 10 ns",
-                  fmt_ns(x24["ns_per_op"]), x24["ns_per_op"] < 10,
+                  "binary search and division (bar: 10 ns)", "report",
+                  fmt_ns(x24["ns_per_op"]), True,
                   "the 32x32 bar, for a map that divides")
+            t.rows[-1] = t.rows[-1][:3] + ("report",) + t.rows[-1][4:]
     io = cases(reports, "bench_io")
     for name in sorted((n for n in io if n.startswith("target/")),
                        key=lambda n: int(n.split("/")[1])):

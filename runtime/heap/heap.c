@@ -110,8 +110,12 @@ struct famrt_heap {
 static pthread_mutex_t heap_lock = PTHREAD_MUTEX_INITIALIZER;
 /*
  * reclaim_lock is held across a purge and the try after it (rare: only
- * when a request does not fit). Taken before any of jemalloc's locks,
- * never with heap_lock held, except by fork_prepare, which takes it first.
+ * when a request does not fit). Taken before any of jemalloc's locks and
+ * never while heap_lock is held; fork_prepare takes it before heap_lock.
+ * That fork waits for a purge in progress matters too: a fork in the
+ * middle of one would leave jemalloc's "purging" mark set in the child
+ * (its fork handler does not clear it), and every later purge there would
+ * return at once. One lock for all heaps: purges are rare and short.
  */
 static pthread_mutex_t reclaim_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct famrt_heap *registry;

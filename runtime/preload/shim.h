@@ -108,10 +108,9 @@ struct famrt *shim_fs(struct shim_mount *m);
 
 /*
  * The descriptor table: NULL until the first famrt open, then
- * SHIM_MAX_FDS slots. shim_fd_get is inline: it is all that a call on a
- * descriptor that is not famrt's costs before the real function (each
- * wrapper keeps its famrt path out of line, so this path saves no
- * register either).
+ * SHIM_MAX_FDS slots. shim_fd_get is inline: with the real function's
+ * call, it is what a call on a descriptor that is not famrt's costs (each
+ * wrapper keeps its famrt path out of line, so this path stays short).
  */
 extern struct shim_ofd **shim_fdtab;
 
