@@ -28,6 +28,9 @@
 #include "preload/shim.h"
 
 __thread int shim_busy __attribute__((tls_model("initial-exec")));
+__thread struct shim_ofd *shim_held[SHIM_HELD_MAX]
+	__attribute__((tls_model("initial-exec")));
+__thread unsigned shim_nheld __attribute__((tls_model("initial-exec")));
 int shim_nmounts;
 int shim_have_fds;
 int shim_fd_hi;
@@ -212,9 +215,31 @@ void shim_init(void)
 	pthread_once(&init_once, init);
 }
 
+/*
+ * In a child of fork only the forking thread lives on: a lock of the
+ * shim's that another thread held at that moment would never be released
+ * there. Every lock of the shim is made anew (the state it guarded is as
+ * that thread left it; the child can go on using its files, as POSIX asks
+ * of a program that forks under threads only until exec, and in practice
+ * after it too).
+ */
 static void after_fork(void)
 {
+	struct shim_ofd **t = __atomic_load_n(&shim_fdtab, __ATOMIC_ACQUIRE);
+	int hi = __atomic_load_n(&shim_fd_hi, __ATOMIC_ACQUIRE);
+
 	shim_mypid = getpid();
+	pthread_mutex_init(&fdtab_lock, NULL);
+	for (int i = 0; i < shim_nmounts; i++)
+		pthread_mutex_init(&mounts[i].lock, NULL);
+	for (int fd = 0; t && fd < hi && fd < SHIM_MAX_FDS; fd++)
+		if (t[fd])
+			pthread_mutex_init(&t[fd]->lock, NULL);
+	shim_maps_after_fork();
+	shim_stdio_after_fork();
+	/* This thread's own record: whatever it held, it holds no more. */
+	shim_nheld = 0;
+	memset(shim_held, 0, sizeof(shim_held));
 }
 
 __attribute__((constructor)) static void shim_ctor(void)
@@ -249,7 +274,7 @@ static void commit_own(void)
 		int rc;
 
 		if (!o || o->foreign || o->creator != me ||
-		    !shim_ofd_growing(o) || pthread_mutex_trylock(&o->lock))
+		    !shim_ofd_growing(o) || shim_ofd_trylock(o))
 			continue;
 		rc = shim_ofd_ready(o);
 		if (!rc && o->f && !famrt_file_fmap(o->f)) {
@@ -260,7 +285,7 @@ static void commit_own(void)
 		if (rc)
 			shim_warn("famrt preload: %s%s: not committed at exit: "
 				  "%s", o->m->prefix, o->path, famrt_errmsg());
-		pthread_mutex_unlock(&o->lock);
+		shim_ofd_unlock(o);
 	}
 }
 
@@ -894,9 +919,10 @@ static int hand_over(struct shim_ofd *o, int *carry, bool with_bytes)
 	struct famrt_err e;
 	int rc;
 
-	pthread_mutex_lock(&o->lock);
-	shim_busy++;
 	*carry = -1;
+	if (shim_ofd_lock(o))
+		return -EDEADLK;
+	shim_busy++;
 	if (famrt_file_size(f))
 		*carry = with_bytes ? carry_bytes(f) : -2;
 	rc = *carry == -2 ? -EIO : famrt_fstat(f, &st);
@@ -926,7 +952,7 @@ static int hand_over(struct shim_ofd *o, int *carry, bool with_bytes)
 		*carry = -1;
 	}
 	shim_busy--;
-	pthread_mutex_unlock(&o->lock);
+	shim_ofd_unlock(o);
 	return rc;
 }
 
@@ -970,13 +996,14 @@ static int env_entry(char **val, size_t *len, size_t *cap, int fd,
 		} else if (!vforked) {
 			struct famrt_stat st;
 
-			pthread_mutex_lock(&o->lock);
+			if (shim_ofd_lock(o))
+				return -EDEADLK;
 			shim_busy++;
 			if (!famrt_fstat(o->f, &st))
 				mode = st.mode & 07777;
 			carry = carry_bytes(o->f);
 			shim_busy--;
-			pthread_mutex_unlock(&o->lock);
+			shim_ofd_unlock(o);
 			if (carry == -2)
 				return -EIO;
 			kind = 'g';

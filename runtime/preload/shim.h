@@ -10,6 +10,7 @@
 #define FAMRT_PRELOAD_SHIM_H
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -84,6 +85,21 @@ __attribute__((cold)) void *shim_real(void **slot, const char *name);
 /* While the shim itself calls into libc or libfamrt: pass everything on. */
 extern __thread int shim_busy __attribute__((tls_model("initial-exec")));
 
+/*
+ * An open file description's lock is taken and released only through
+ * shim_ofd_lock/trylock/unlock, which keep, per thread, the locks it holds
+ * or is taking. A signal handler that calls into the shim on a famrt file
+ * whose lock its own thread holds (the handler interrupted the shim) would
+ * otherwise wait forever: it gets EDEADLK instead. Locks are released in
+ * the reverse order they were taken. The record is written so that a
+ * handler running between any two of its steps sees either too much (a
+ * harmless EDEADLK) or its own thread's state, never too little.
+ */
+#define SHIM_HELD_MAX 4
+extern __thread struct shim_ofd *shim_held[SHIM_HELD_MAX]
+	__attribute__((tls_model("initial-exec")));
+extern __thread unsigned shim_nheld __attribute__((tls_model("initial-exec")));
+
 /* A virtual current directory inside famrt (after chdir into one). */
 extern char shim_vcwd[PATH_MAX];
 extern struct shim_mount *shim_vcwd_mount;
@@ -106,6 +122,10 @@ int shim_claim(int dirfd, const char *path, struct shim_mount **m,
 /* The mount's connection, made on first use (NULL and errno on failure). */
 struct famrt *shim_fs(struct shim_mount *m);
 
+/* In a child of fork: make the locks of wrap_fd.c and wrap_stdio.c anew. */
+void shim_maps_after_fork(void);
+void shim_stdio_after_fork(void);
+
 /*
  * The descriptor table: NULL until the first famrt open, then
  * SHIM_MAX_FDS slots. shim_fd_get is inline: with the real function's
@@ -121,6 +141,67 @@ static inline struct shim_ofd *shim_fd_get(int fd)
 	if (!t || (unsigned)fd >= SHIM_MAX_FDS)
 		return NULL;
 	return __atomic_load_n(&t[fd], __ATOMIC_ACQUIRE);
+}
+
+static inline bool shim_ofd_held(const struct shim_ofd *o)
+{
+	unsigned n = shim_nheld;
+
+	for (unsigned i = 0; i < n && i < SHIM_HELD_MAX; i++)
+		if (shim_held[i] == o)
+			return true;
+	return false;
+}
+
+static inline void shim_held_push(struct shim_ofd *o)
+{
+	unsigned n = shim_nheld;
+
+	shim_nheld = n + 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (n < SHIM_HELD_MAX)
+		shim_held[n] = o;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void shim_held_pop(void)
+{
+	unsigned n = shim_nheld;
+
+	if (n && n <= SHIM_HELD_MAX)
+		shim_held[n - 1] = NULL;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	shim_nheld = n ? n - 1 : 0;
+}
+
+/* 0, or EDEADLK: this thread holds (or is taking) o's lock already. */
+static inline int shim_ofd_lock(struct shim_ofd *o)
+{
+	if (__builtin_expect(shim_ofd_held(o), 0))
+		return EDEADLK;
+	shim_held_push(o);
+	pthread_mutex_lock(&o->lock);
+	return 0;
+}
+
+/* 0, EBUSY (held by another thread) or EDEADLK (by this one). */
+static inline int shim_ofd_trylock(struct shim_ofd *o)
+{
+	if (shim_ofd_held(o))
+		return EDEADLK;
+	shim_held_push(o);
+	if (pthread_mutex_trylock(&o->lock)) {
+		shim_held_pop();
+		return EBUSY;
+	}
+	return 0;
+}
+
+static inline void shim_ofd_unlock(struct shim_ofd *o)
+{
+	pthread_mutex_unlock(&o->lock);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	shim_held_pop();
 }
 /* Put o at fd (taking a reference); drops what was there. */
 void shim_fd_set(int fd, struct shim_ofd *o);

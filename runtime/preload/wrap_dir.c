@@ -100,7 +100,8 @@ SHIM_EXPORT ssize_t getdents64(int fd, void *buf, size_t n)
 		return REAL(getdents64)(fd, buf, n);
 	if (!o->is_dir)
 		return shim_err(-ENOTDIR);
-	pthread_mutex_lock(&o->lock);
+	if (shim_ofd_lock(o))
+		return shim_err(-EDEADLK);
 	while ((rc = next_ent(o, &e)) == 1) {
 		size_t nl = strlen(e.name);
 		size_t rl = (offsetof(struct dirent64, d_name) + nl + 1 + 7) &
@@ -123,7 +124,7 @@ SHIM_EXPORT ssize_t getdents64(int fd, void *buf, size_t n)
 		memcpy(d->d_name, e.name, nl + 1);
 		used += rl;
 	}
-	pthread_mutex_unlock(&o->lock);
+	shim_ofd_unlock(o);
 	if (rc < 0)
 		return shim_err(rc);
 	return (ssize_t)used;
@@ -184,7 +185,10 @@ static struct dirent64 *read_one(struct shim_dir *s)
 		errno = EBADF;
 		return NULL;
 	}
-	pthread_mutex_lock(&o->lock);
+	if (shim_ofd_lock(o)) {
+		errno = EDEADLK;
+		return NULL;
+	}
 	rc = next_ent(o, &e);
 	/* readdir leaves errno alone unless it fails: callers tell the end
 	 * of a listing from an error that way. */
@@ -196,7 +200,7 @@ static struct dirent64 *read_one(struct shim_dir *s)
 		s->ent.d_type = dtype(e.mode);
 		snprintf(s->ent.d_name, sizeof(s->ent.d_name), "%s", e.name);
 	}
-	pthread_mutex_unlock(&o->lock);
+	shim_ofd_unlock(o);
 	if (rc < 0)
 		errno = -rc;
 	return rc == 1 ? &s->ent : NULL;
@@ -298,10 +302,9 @@ SHIM_EXPORT void rewinddir(DIR *d)
 		return;
 	}
 	o = shim_fd_get(s->fd);
-	if (o) {
-		pthread_mutex_lock(&o->lock);
+	if (o && !shim_ofd_lock(o)) {
 		shim_dir_rewind(o);
-		pthread_mutex_unlock(&o->lock);
+		shim_ofd_unlock(o);
 	}
 }
 
@@ -327,13 +330,12 @@ SHIM_EXPORT void seekdir(DIR *d, long pos)
 		return;
 	}
 	o = shim_fd_get(s->fd);
-	if (!o || pos < 0)
+	if (!o || pos < 0 || shim_ofd_lock(o))
 		return;
-	pthread_mutex_lock(&o->lock);
 	shim_dir_rewind(o);
 	while (o->dir_index < (uint64_t)pos && next_ent(o, &e) == 1)
 		;
-	pthread_mutex_unlock(&o->lock);
+	shim_ofd_unlock(o);
 }
 
 /* ---- the current directory ---- */

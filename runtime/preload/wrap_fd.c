@@ -48,15 +48,22 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st,
 
 #define EXPORT SHIM_EXPORT
 
-/* Lock an ofd and make sure its famrt file is open. */
+/*
+ * Lock an ofd and make sure its famrt file is open. -EDEADLK (errno set)
+ * from a signal handler that interrupted this thread inside the shim on
+ * the same open file.
+ */
 static int ofd_enter(struct shim_ofd *o)
 {
 	int rc;
 
-	pthread_mutex_lock(&o->lock);
+	if (shim_ofd_lock(o)) {
+		errno = EDEADLK;
+		return -EDEADLK;
+	}
 	rc = shim_ofd_ready(o);
 	if (rc) {
-		pthread_mutex_unlock(&o->lock);
+		shim_ofd_unlock(o);
 		errno = -rc;
 		return rc;
 	}
@@ -341,9 +348,11 @@ static int fcntl_common(int fd, int cmd, void *arg, bool is64)
 			int keep = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT |
 				   O_NOATIME;
 
-			pthread_mutex_lock(&o->lock);
-			o->flags = (o->flags & ~keep) | ((int)(intptr_t)arg & keep);
-			pthread_mutex_unlock(&o->lock);
+			if (!shim_ofd_lock(o)) {
+				o->flags = (o->flags & ~keep) |
+					   ((int)(intptr_t)arg & keep);
+				shim_ofd_unlock(o);
+			}
 		}
 		return rc;
 	default:
@@ -396,7 +405,7 @@ f_read(struct shim_ofd *o, void *buf, size_t n, int64_t off, bool use_pos)
 		if (rc > 0 && use_pos)
 			o->pos += (uint64_t)rc;
 	}
-	pthread_mutex_unlock(&o->lock);
+	shim_ofd_unlock(o);
 	return rc < 0 ? shim_err((int)rc) : rc;
 }
 
@@ -438,7 +447,7 @@ f_write(struct shim_ofd *o, const void *buf, size_t n, int64_t off,
 			/* Like a full device: the file cannot grow. */
 			rc = -ENOSPC;
 	}
-	pthread_mutex_unlock(&o->lock);
+	shim_ofd_unlock(o);
 	return rc < 0 ? shim_err((int)rc) : rc;
 }
 
@@ -681,7 +690,7 @@ f_lseek(struct shim_ofd *o, off64_t off, int whence)
 		} else {
 			rc = -EINVAL;
 		}
-		pthread_mutex_unlock(&o->lock);
+		shim_ofd_unlock(o);
 		return rc < 0 ? shim_err((int)rc) : rc;
 	}
 	switch (whence) {
@@ -697,21 +706,21 @@ f_lseek(struct shim_ofd *o, off64_t off, int whence)
 	case SEEK_DATA:
 		base = off < (off64_t)famrt_file_size(o->f) ? 0 : -1;
 		if (base < 0) {
-			pthread_mutex_unlock(&o->lock);
+			shim_ofd_unlock(o);
 			return shim_err(-ENXIO);
 		}
 		base = 0;
 		break;
 	case SEEK_HOLE:
 		if (off >= (off64_t)famrt_file_size(o->f)) {
-			pthread_mutex_unlock(&o->lock);
+			shim_ofd_unlock(o);
 			return shim_err(-ENXIO);
 		}
 		off = 0;
 		base = (int64_t)famrt_file_size(o->f);
 		break;
 	default:
-		pthread_mutex_unlock(&o->lock);
+		shim_ofd_unlock(o);
 		return shim_err(-EINVAL);
 	}
 	if ((off < 0 && base + off < 0) || (off > 0 && base > INT64_MAX - off))
@@ -720,7 +729,7 @@ f_lseek(struct shim_ofd *o, off64_t off, int whence)
 		rc = base + off;
 	if (rc >= 0)
 		o->pos = (uint64_t)rc;
-	pthread_mutex_unlock(&o->lock);
+	shim_ofd_unlock(o);
 	return rc < 0 ? shim_err((int)rc) : rc;
 }
 
@@ -760,7 +769,7 @@ static int ofd_stat(struct shim_ofd *o, struct stat *st)
 		rc = fs ? famrt_stat(fs, o->path, &fst) : -errno;
 	}
 	shim_busy--;
-	pthread_mutex_unlock(&o->lock);
+	shim_ofd_unlock(o);
 	if (rc)
 		return shim_err(rc);
 	shim_stat_fill(o->m, &fst, st);
@@ -1041,6 +1050,11 @@ static struct shim_map *maps;
 static int nmaps;
 static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
 
+void shim_maps_after_fork(void)
+{
+	pthread_mutex_init(&maps_lock, NULL);
+}
+
 static void *f_mmap(void *addr, size_t len, int prot, int flags,
 		    struct shim_ofd *o, off64_t off)
 {
@@ -1063,7 +1077,7 @@ static void *f_mmap(void *addr, size_t len, int prot, int flags,
 		return MAP_FAILED;
 	size = famrt_file_size(o->f);
 	if ((uint64_t)off >= size || !len) {
-		pthread_mutex_unlock(&o->lock);
+		shim_ofd_unlock(o);
 		errno = (uint64_t)off >= size ? ENXIO : EINVAL;
 		return MAP_FAILED;
 	}
@@ -1081,19 +1095,19 @@ static void *f_mmap(void *addr, size_t len, int prot, int flags,
 			errno = EIO;
 		}
 		shim_busy--;
-		pthread_mutex_unlock(&o->lock);
+		shim_ofd_unlock(o);
 		return p;
 	}
 	if ((prot & PROT_WRITE) && (o->flags & O_ACCMODE) == O_RDONLY) {
 		shim_busy--;
-		pthread_mutex_unlock(&o->lock);
+		shim_ofd_unlock(o);
 		errno = EACCES;
 		return MAP_FAILED;
 	}
 	rc = famrt_mmap(o->f, (uint64_t)off, len,
 			prot & (PROT_READ | PROT_WRITE), &p);
 	shim_busy--;
-	pthread_mutex_unlock(&o->lock);
+	shim_ofd_unlock(o);
 	if (rc) {
 		errno = -rc;
 		return MAP_FAILED;
@@ -1217,7 +1231,7 @@ static int f_sync(int fd, int (*real)(int))
 		rc = famrt_fsync(o->f);
 		shim_busy--;
 	}
-	pthread_mutex_unlock(&o->lock);
+	shim_ofd_unlock(o);
 	return rc ? shim_err(rc) : 0;
 }
 
@@ -1243,7 +1257,7 @@ static int f_ftruncate(struct shim_ofd *o, off64_t len)
 		rc = o->is_dir ? -EISDIR : -EBADF;
 	else
 		rc = famrt_ftruncate(o->f, (uint64_t)len);
-	pthread_mutex_unlock(&o->lock);
+	shim_ofd_unlock(o);
 	return rc ? shim_err(rc) : 0;
 }
 
@@ -1308,7 +1322,7 @@ static int f_fallocate(struct shim_ofd *o, int mode, off64_t off,
 		rc = famrt_ftruncate(o->f, end);
 	if (rc == -EPERM)
 		rc = -EFBIG;
-	pthread_mutex_unlock(&o->lock);
+	shim_ofd_unlock(o);
 	return rc;
 }
 
@@ -1695,7 +1709,7 @@ EXPORT int fchmod(int fd, mode_t mode)
 	rc = o->f ? famrt_fchmod(o->f, mode & 07777) :
 		    famrt_chmod(shim_fs(o->m), o->path, mode & 07777);
 	shim_busy--;
-	pthread_mutex_unlock(&o->lock);
+	shim_ofd_unlock(o);
 	return rc ? shim_err(rc) : 0;
 }
 

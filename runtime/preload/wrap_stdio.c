@@ -28,6 +28,11 @@ static struct cookie_file *cookies;
 static int ncookies;
 static pthread_mutex_t cookies_lock = PTHREAD_MUTEX_INITIALIZER;
 
+void shim_stdio_after_fork(void)
+{
+	pthread_mutex_init(&cookies_lock, NULL);
+}
+
 /* The std streams of ours in place, and glibc's own they replaced. */
 int shim_std_active;
 static struct cookie_file *std_ours[3];

@@ -97,6 +97,38 @@ static void t_threads(void **state)
 	}
 }
 
+/*
+ * The shim re-entered from a signal handler on the file being read, and
+ * children forked while another thread is inside the shim: nothing hangs,
+ * every read that succeeds is right (pl_reenter.c).
+ */
+static void t_reenter(void **state)
+{
+	struct pl *p = *state;
+	char fpath[64], real[512];
+	struct pl_res r;
+	int reads, hreads, hdeadlk, forks;
+
+	snprintf(fpath, sizeof(fpath), "%s/%s", PL_MOUNT, "big");
+	pl_base_path(p, "big", real, sizeof(real));
+	assert_int_equal(pl_run(p, true, (const char *const[]){
+		PL_HELPER_DIR "/pl_reenter", fpath, real, "4", NULL },
+		NULL, 0, &r), 0);
+	if (r.status || sscanf(r.out, "ok reads %d handler_reads %d "
+				      "handler_edeadlk %d forks %d",
+			       &reads, &hreads, &hdeadlk, &forks) != 4) {
+		pl_res_dump("pl_reenter", &r);
+		fail_msg("signals and forks inside the shim");
+	}
+	print_message("pl_reenter: %d reads, %d in the handler (%d refused "
+		      "with EDEADLK), %d forks\n",
+		      reads, hreads, hdeadlk, forks);
+	assert_true(reads > 1000);
+	assert_true(hreads > 100);
+	assert_true(forks > 10);
+	pl_res_free(&r);
+}
+
 static void t_fork_exec(void **state)
 {
 	struct pl *p = *state;
@@ -397,6 +429,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_threads),
 		cmocka_unit_test(t_fork_exec),
+		cmocka_unit_test(t_reenter),
 		cmocka_unit_test(t_stdio),
 		cmocka_unit_test(t_cwd),
 		cmocka_unit_test(t_private),
