@@ -129,6 +129,19 @@ static void t_reenter(void **state)
 	pl_res_free(&r);
 }
 
+/*
+ * A library's constructor reads a famrt file before the shim's own
+ * constructor has run (the loader starts the program's libraries first):
+ * same bytes as from main, same output as on the baseline file.
+ */
+static void t_early(void **state)
+{
+	struct pl *p = *state;
+
+	PL_SAME(p, 0, 0, PL_HELPER_DIR "/pl_early", "@R@/rnd");
+	PL_SAME(p, 0, 0, PL_HELPER_DIR "/pl_early", "@R@/inter");
+}
+
 static void t_fork_exec(void **state)
 {
 	struct pl *p = *state;
@@ -430,6 +443,7 @@ int main(void)
 		cmocka_unit_test(t_threads),
 		cmocka_unit_test(t_fork_exec),
 		cmocka_unit_test(t_reenter),
+		cmocka_unit_test(t_early),
 		cmocka_unit_test(t_stdio),
 		cmocka_unit_test(t_cwd),
 		cmocka_unit_test(t_private),
