@@ -19,6 +19,9 @@
 
 #include <cmocka.h>
 
+#include <famrt/famrt.h>
+
+#include "famrtd_harness.h"
 #include "pl_util.h"
 
 #ifndef PL_HELPER_DIR
@@ -140,6 +143,59 @@ static void t_early(void **state)
 
 	PL_SAME(p, 0, 0, PL_HELPER_DIR "/pl_early", "@R@/rnd");
 	PL_SAME(p, 0, 0, PL_HELPER_DIR "/pl_early", "@R@/inter");
+}
+
+/*
+ * Two file systems in one process: FAMRT_MOUNT with a second prefix
+ * naming another famrtd's socket (PREFIX=SPEC). A file written under the
+ * second prefix lands in the second file system and not in the first,
+ * and one program reads from both.
+ */
+static void t_two_fs(void **state)
+{
+	struct pl *p = *state;
+	struct famrt_connect_opts co = { .size = sizeof(co) };
+	struct h_fs fs2 = { 0 };
+	struct h_famrtd d2 = { 0 };
+	struct famrt *c2 = NULL;
+	struct famrt_stat st;
+	struct pl_res r;
+	char cmd[1024], want[512];
+	FILE *f;
+	char line[256] = "";
+	char real[512];
+
+	assert_int_equal(h_fs_make(&fs2, 1, 64u << 20, "host-a"), 0);
+	assert_int_equal(h_famrtd_start(&d2, &fs2, "second", "host-a", NULL),
+			 0);
+	/* The first line of "text" on the first file system, for reference. */
+	pl_base_path(p, "text", real, sizeof(real));
+	f = fopen(real, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	snprintf(want, sizeof(want), "written to the second\n%s", line);
+	snprintf(cmd, sizeof(cmd),
+		 "FAMRT_MOUNT='%s:/second=%s' sh -c "
+		 "'echo written to the second > /second/f2 && cat /second/f2 "
+		 "&& head -n 1 %s/text'",
+		 PL_MOUNT, d2.socket, PL_MOUNT);
+	assert_int_equal(pl_run(p, true, (const char *const[]){ "sh", "-c",
+								 cmd, NULL },
+				NULL, 0, &r), 0);
+	if (r.status || strcmp(r.out, want)) {
+		pl_res_dump("two file systems", &r);
+		fail_msg("expected '%s'", want);
+	}
+	pl_res_free(&r);
+	co.socket = d2.socket;
+	assert_int_equal(famrt_connect(&c2, &co), 0);
+	assert_int_equal(famrt_stat(c2, "/f2", &st), 0);
+	assert_int_equal(st.size, strlen("written to the second\n"));
+	assert_int_equal(famrt_stat(p->c, "/f2", &st), -ENOENT);
+	famrt_disconnect(c2);
+	assert_int_equal(h_famrtd_stop(&d2), 0);
+	h_fs_remove(&fs2);
 }
 
 static void t_fork_exec(void **state)
@@ -444,6 +500,7 @@ int main(void)
 		cmocka_unit_test(t_fork_exec),
 		cmocka_unit_test(t_reenter),
 		cmocka_unit_test(t_early),
+		cmocka_unit_test(t_two_fs),
 		cmocka_unit_test(t_stdio),
 		cmocka_unit_test(t_cwd),
 		cmocka_unit_test(t_private),
