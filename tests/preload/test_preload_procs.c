@@ -198,6 +198,15 @@ static void t_two_fs(void **state)
 	h_fs_remove(&fs2);
 }
 
+/* The calls no real program of the tests makes (pl_calls.c). */
+static void t_calls(void **state)
+{
+	struct pl *p = *state;
+
+	PL_SAME(p, 0, 0, PL_HELPER_DIR "/pl_calls", "@R@/big", "@R@");
+	PL_SAME(p, 0, 0, PL_HELPER_DIR "/pl_calls", "@R@/inter", "@R@");
+}
+
 static void t_fork_exec(void **state)
 {
 	struct pl *p = *state;
@@ -501,6 +510,7 @@ int main(void)
 		cmocka_unit_test(t_reenter),
 		cmocka_unit_test(t_early),
 		cmocka_unit_test(t_two_fs),
+		cmocka_unit_test(t_calls),
 		cmocka_unit_test(t_stdio),
 		cmocka_unit_test(t_cwd),
 		cmocka_unit_test(t_private),
