@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -222,6 +223,22 @@ static void test_errors(void **state)
 			 -EEXIST);
 	assert_int_equal(famrt_stat(v->c, "/simple", &st), 0);
 	assert_int_equal(st.size, (9u << 20) + 12345);
+	/* Emulated devices have no NUMA node: said so, affinity untouched
+	 * (the known-node case runs on real devdax: tests/vm, vm_rt numa). */
+	{
+		cpu_set_t before, after;
+
+		assert_int_equal(famrt_open(v->c, "/simple", O_RDONLY, &f), 0);
+		assert_int_equal(famrt_numa_node(f, 0, 0), -ENOENT);
+		assert_non_null(strstr(famrt_errmsg(), "NUMA"));
+		assert_int_equal(sched_getaffinity(0, sizeof(before), &before),
+				 0);
+		assert_int_equal(famrt_bind_near(f, 0, 0), -ENOENT);
+		assert_int_equal(sched_getaffinity(0, sizeof(after), &after),
+				 0);
+		assert_true(CPU_EQUAL(&before, &after));
+		famrt_close(f);
+	}
 	assert_int_equal(famrt_mkdir(v->c, "/dir", 0755), 0);
 	assert_int_equal(famrt_opendir(v->c, "/", &d), 0);
 	while (famrt_readdir(d, &de) == 1)

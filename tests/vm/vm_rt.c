@@ -35,6 +35,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -75,7 +76,8 @@ __attribute__((noreturn)) static void usage(void)
 		"--ref FILE)\n"
 		"       vm_rt erofs PATH MASTER\n"
 		"       vm_rt poke PATH OFF TEXT\n"
-		"       vm_rt await PATH OFF SECONDS\n");
+		"       vm_rt await PATH OFF SECONDS\n"
+		"       vm_rt numa PATH NODE\n");
 	exit(2);
 }
 
@@ -568,6 +570,63 @@ static int cmd_await(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * numa PATH NODE: the file's memory is on NUMA node NODE (what sysfs says
+ * of the device), and famrt_bind_near binds this thread to exactly the
+ * CPUs sysfs lists for that node.
+ */
+static int cmd_numa(int argc, char **argv)
+{
+	char sys[64], list[256] = "";
+	cpu_set_t before, after, want;
+	struct famrt_file *f;
+	struct famrt *fs;
+	int node, rc;
+	FILE *in;
+
+	if (argc != 4)
+		usage();
+	node = (int)num(argv[3]);
+	fs = connect_env();
+	rc = famrt_open(fs, argv[2], O_RDONLY, &f);
+	if (rc)
+		die("famrt_open %s: %s", argv[2], famrt_errmsg());
+	rc = famrt_numa_node(f, 0, 0);
+	if (rc != node)
+		die("%s: famrt_numa_node %d, sysfs says %d (%s)", argv[2], rc,
+		    node, rc < 0 ? famrt_errmsg() : "");
+	/* The node's CPUs, from sysfs: "0-3,8" style. */
+	snprintf(sys, sizeof(sys), "/sys/devices/system/node/node%d/cpulist",
+		 node);
+	in = fopen(sys, "r");
+	if (!in || !fgets(list, sizeof(list), in))
+		die("%s: cannot read", sys);
+	fclose(in);
+	CPU_ZERO(&want);
+	for (char *t = strtok(list, ",\n"); t; t = strtok(NULL, ",\n")) {
+		unsigned a, b;
+
+		if (sscanf(t, "%u-%u", &a, &b) != 2)
+			b = a = (unsigned)num(t);
+		for (unsigned c = a; c <= b && c < CPU_SETSIZE; c++)
+			CPU_SET(c, &want);
+	}
+	sched_getaffinity(0, sizeof(before), &before);
+	rc = famrt_bind_near(f, 0, 0);
+	if (rc)
+		die("famrt_bind_near: %s", famrt_errmsg());
+	sched_getaffinity(0, sizeof(after), &after);
+	if (!CPU_EQUAL(&after, &want))
+		die("after famrt_bind_near the thread may run on %d CPUs, "
+		    "node %d has %d",
+		    CPU_COUNT(&after), node, CPU_COUNT(&want));
+	printf("node %d, bound to its %d CPUs (%d before)\n", node,
+	       CPU_COUNT(&after), CPU_COUNT(&before));
+	famrt_close(f);
+	famrt_disconnect(fs);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -584,5 +643,7 @@ int main(int argc, char **argv)
 		return cmd_poke(argc, argv);
 	if (!strcmp(argv[1], "await"))
 		return cmd_await(argc, argv);
+	if (!strcmp(argv[1], "numa"))
+		return cmd_numa(argc, argv);
 	usage();
 }

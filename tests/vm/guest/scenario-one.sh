@@ -120,6 +120,11 @@ run "vm_rt create (pwrite, simple)" vm_rt create /data/rt.bin 4194304 13
 run "vm_rt verify rt-il.bin" vm_rt verify --align 2097152 /data/rt-il.bin --seed 11
 run "vm_rt verify rt-map.bin" vm_rt verify --align 2097152 /data/rt-map.bin --seed 12
 run "vm_rt verify rt.bin" vm_rt verify --align 2097152 /data/rt.bin --seed 13
+# NUMA: the node sysfs gives the device, and binding near it.
+node=$(cat /sys/bus/dax/devices/dax0.0/numa_node 2>/dev/null)
+[ -n "$node" ] && [ "$node" -ge 0 ] 2>/dev/null ||
+	fail "dax0.0 has no NUMA node in sysfs ('$node')"
+run "famrt_numa_node and famrt_bind_near" vm_rt numa /data/rt.bin "$node"
 # What the runtime wrote is what the CLI copies out.
 vm_rt pattern 11 7340033 >/tmp/pat11.bin || fail "vm_rt pattern"
 run "cp out rt-il.bin" famrt cp :/data/rt-il.bin /tmp/rt-il.out
