@@ -5,6 +5,7 @@
  * that famrt never opens (with its side effects) something that is not dax.
  */
 #include <errno.h>
+#include <linux/magic.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -14,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "dax.h"
@@ -301,25 +303,47 @@ static void char_sysdir(char *buf, size_t len, dev_t rdev)
 	snprintf(buf, len, "/sys/dev/char/%u:%u", major(rdev), minor(rdev));
 }
 
-/* Describe a regular file standing in for a device. */
-static int probe_file(const struct stat *st, const char *name,
+/*
+ * The alignment of a file standing in for a device: 4 KiB, unless its file
+ * system maps in larger pages (hugetlbfs: its huge page size, which every
+ * mapping of the file must be a multiple of). fd < 0: ask by path.
+ */
+static uint64_t file_align(int fd, const char *path)
+{
+	struct statfs sf;
+
+	if ((fd >= 0 ? fstatfs(fd, &sf) : statfs(path, &sf)) == 0 &&
+	    sf.f_type == HUGETLBFS_MAGIC && sf.f_bsize > FAMRT_FILE_DEV_ALIGN &&
+	    !(sf.f_bsize & (sf.f_bsize - 1)))
+		return (uint64_t)sf.f_bsize;
+	return FAMRT_FILE_DEV_ALIGN;
+}
+
+/* Describe a regular file standing in for a device (fd, or -1: by name). */
+static int probe_file(const struct stat *st, int fd, const char *name,
 		      struct famrt_dev *d, struct famrt_err *e)
 {
+	uint64_t align = file_align(fd, name);
+
 	if (st->st_size == 0)
 		return famrt_err_set(e, EINVAL,
 				     "%s: the file is empty; a file standing in "
 				     "for a device needs a size that is a "
-				     "multiple of 4096 (e.g. truncate -s 1G %s)",
-				     name, name);
-	if (st->st_size % FAMRT_FILE_DEV_ALIGN)
+				     "multiple of %" PRIu64
+				     " (e.g. truncate -s 1G %s)",
+				     name, align, name);
+	if ((uint64_t)st->st_size % align)
 		return famrt_err_set(e, EINVAL,
-				     "%s: size %lld is not a multiple of 4096, "
-				     "the alignment of an emulated device",
-				     name, (long long)st->st_size);
+				     "%s: size %lld is not a multiple of %" PRIu64
+				     ", the alignment of an emulated device%s",
+				     name, (long long)st->st_size, align,
+				     align > FAMRT_FILE_DEV_ALIGN ?
+					     " on hugetlbfs (its page size)" :
+					     "");
 	d->kind = FAMRT_DEV_FILE;
 	base_name(d->devname, sizeof(d->devname), name);
 	d->size = (uint64_t)st->st_size;
-	d->align = FAMRT_FILE_DEV_ALIGN;
+	d->align = align;
 	d->numa_node = -1;
 	d->target_node = -1;
 	return 0;
@@ -394,7 +418,7 @@ int famrt_dev_open(struct famrt_dev *d, const char *path, int oflags,
 			return rc;
 		}
 	} else if (S_ISREG(st.st_mode)) {
-		rc = probe_file(&st, path, d, e);
+		rc = probe_file(&st, -1, path, d, e);
 		if (rc) {
 			dev_reset(d);
 			return rc;
@@ -484,7 +508,7 @@ int famrt_dev_open_fd(struct famrt_dev *d, int fd, const char *name,
 		char_sysdir(sysdir, sizeof(sysdir), st.st_rdev);
 		rc = famrt_dax_sysfs_probe(sysdir, name, d, e);
 	} else if (S_ISREG(st.st_mode)) {
-		rc = probe_file(&st, name, d, e);
+		rc = probe_file(&st, fd, name, d, e);
 	} else {
 		rc = refuse_kind(&st, name, e);
 	}

@@ -110,7 +110,7 @@ static void t_reenter(void **state)
 	struct pl *p = *state;
 	char fpath[64], real[512];
 	struct pl_res r;
-	int reads, hreads, hdeadlk, forks;
+	int reads = 0, hreads = 0, hdeadlk = 0, forks = 0;
 
 	snprintf(fpath, sizeof(fpath), "%s/%s", PL_MOUNT, "big");
 	pl_base_path(p, "big", real, sizeof(real));

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -322,6 +323,50 @@ static void test_raised_alignment(void **state)
 		for (int i = 0; i < 4; i++)
 			famrt_dev_close(&m[i]);
 	}
+}
+
+/*
+ * A file on hugetlbfs stands in for a device with the file system's page
+ * size as its alignment (every mapping of such a file is a multiple of
+ * it). Needs root, to mount a private hugetlbfs: skipped otherwise, with
+ * the reason. No huge page is needed: nothing is mapped.
+ */
+static void test_hugetlbfs_alignment(void **state)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct famrt_dev d;
+	struct famrt_err e;
+	int fd;
+
+	(void)state;
+	tpath(dir, sizeof(dir), "hugetlbfs");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	if (mount("famrt-test", dir, "hugetlbfs", 0, "pagesize=2M")) {
+		print_message("hugetlbfs: cannot mount one (%s): skipped\n",
+			      strerror(errno));
+		rmdir(dir);
+		skip();
+	}
+	xpath(path, sizeof(path), "%s/dev", dir);
+	make_file(path, 4 * MiB);
+	assert_int_equal(famrt_dev_open(&d, path, O_RDWR, &e), 0);
+	assert_int_equal(d.align, 2 * MiB);
+	assert_int_equal(d.size, 4 * MiB);
+	famrt_dev_close(&d);
+	/* The same through a descriptor (as received from famrtd). */
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(famrt_dev_open_fd(&d, fd, "dev", true, &e), 0);
+	assert_int_equal(d.align, 2 * MiB);
+	famrt_dev_close(&d);
+	/* hugetlbfs itself refuses sizes that are not a multiple of its page;
+	 * an empty file is refused with the size it needs. */
+	assert_int_equal(truncate(path, 0), 0);
+	assert_int_equal(famrt_dev_open(&d, path, O_RDWR, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "multiple of 2097152"));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(umount(dir), 0);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_close_idempotent(void **state)
@@ -1211,6 +1256,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_map_file),
 		cmocka_unit_test(test_raised_alignment),
+		cmocka_unit_test(test_hugetlbfs_alignment),
 		cmocka_unit_test(test_close_idempotent),
 		cmocka_unit_test(test_open_fd),
 		cmocka_unit_test(test_refusals),
