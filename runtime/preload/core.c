@@ -31,6 +31,15 @@ __thread int shim_busy __attribute__((tls_model("initial-exec")));
 __thread struct shim_ofd *shim_held[SHIM_HELD_MAX]
 	__attribute__((tls_model("initial-exec")));
 __thread unsigned shim_nheld __attribute__((tls_model("initial-exec")));
+__thread unsigned shim_held_locked __attribute__((tls_model("initial-exec")));
+
+bool shim_ofd_locked_here(const struct shim_ofd *o)
+{
+	for (unsigned i = 0; i < shim_nheld && i < SHIM_HELD_MAX; i++)
+		if (shim_held[i] == o && (shim_held_locked & (1u << i)))
+			return true;
+	return false;
+}
 int shim_nmounts;
 int shim_have_fds;
 int shim_fd_hi;
@@ -221,25 +230,43 @@ void shim_init(void)
  * there. Every lock of the shim is made anew (the state it guarded is as
  * that thread left it; the child can go on using its files, as POSIX asks
  * of a program that forks under threads only until exec, and in practice
- * after it too).
+ * after it too). An open file's lock that this thread itself holds (a
+ * signal handler forked while its thread was inside the shim) is made anew
+ * and taken again, so that the interrupted call's unlock stays right, and
+ * this thread's record of its locks is kept.
  */
 static void after_fork(void)
 {
 	struct shim_ofd **t = __atomic_load_n(&shim_fdtab, __ATOMIC_ACQUIRE);
 	int hi = __atomic_load_n(&shim_fd_hi, __ATOMIC_ACQUIRE);
+	const struct shim_ofd *retaken[SHIM_HELD_MAX];
+	unsigned nretaken = 0;
 
 	shim_mypid = getpid();
 	pthread_mutex_init(&fdtab_lock, NULL);
 	for (int i = 0; i < shim_nmounts; i++)
 		pthread_mutex_init(&mounts[i].lock, NULL);
-	for (int fd = 0; t && fd < hi && fd < SHIM_MAX_FDS; fd++)
-		if (t[fd])
-			pthread_mutex_init(&t[fd]->lock, NULL);
+	for (int fd = 0; t && fd < hi && fd < SHIM_MAX_FDS; fd++) {
+		struct shim_ofd *o = t[fd];
+		bool seen = false;
+
+		if (!o)
+			continue;
+		if (!shim_ofd_locked_here(o)) {
+			pthread_mutex_init(&o->lock, NULL);
+			continue;
+		}
+		/* A dup'd descriptor's ofd comes again: taken once. */
+		for (unsigned i = 0; i < nretaken; i++)
+			seen |= retaken[i] == o;
+		if (seen || nretaken == SHIM_HELD_MAX)
+			continue;
+		retaken[nretaken++] = o;
+		pthread_mutex_init(&o->lock, NULL);
+		pthread_mutex_lock(&o->lock);
+	}
 	shim_maps_after_fork();
 	shim_stdio_after_fork();
-	/* This thread's own record: whatever it held, it holds no more. */
-	shim_nheld = 0;
-	memset(shim_held, 0, sizeof(shim_held));
 }
 
 __attribute__((constructor)) static void shim_ctor(void)

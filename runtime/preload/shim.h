@@ -99,6 +99,11 @@ extern __thread int shim_busy __attribute__((tls_model("initial-exec")));
 extern __thread struct shim_ofd *shim_held[SHIM_HELD_MAX]
 	__attribute__((tls_model("initial-exec")));
 extern __thread unsigned shim_nheld __attribute__((tls_model("initial-exec")));
+/* Bit i: shim_held[i]'s lock is taken (not only being taken). */
+extern __thread unsigned shim_held_locked
+	__attribute__((tls_model("initial-exec")));
+/* Whether this thread holds o's lock (for the fork child handler). */
+bool shim_ofd_locked_here(const struct shim_ofd *o);
 
 /* A virtual current directory inside famrt (after chdir into one). */
 extern char shim_vcwd[PATH_MAX];
@@ -174,31 +179,48 @@ static inline void shim_held_pop(void)
 	shim_nheld = n ? n - 1 : 0;
 }
 
-/* 0, or EDEADLK: this thread holds (or is taking) o's lock already. */
+static inline void shim_held_mark(bool locked)
+{
+	unsigned bit = 1u << (shim_nheld - 1);
+
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	shim_held_locked = locked ? shim_held_locked | bit :
+				    shim_held_locked & ~bit;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/*
+ * 0, or EDEADLK: this thread holds (or is taking) o's lock already, or is
+ * so deep in handlers interrupting the shim that it keeps no more record.
+ */
 static inline int shim_ofd_lock(struct shim_ofd *o)
 {
-	if (__builtin_expect(shim_ofd_held(o), 0))
+	if (__builtin_expect(shim_nheld >= SHIM_HELD_MAX || shim_ofd_held(o),
+			     0))
 		return EDEADLK;
 	shim_held_push(o);
 	pthread_mutex_lock(&o->lock);
+	shim_held_mark(true);
 	return 0;
 }
 
 /* 0, EBUSY (held by another thread) or EDEADLK (by this one). */
 static inline int shim_ofd_trylock(struct shim_ofd *o)
 {
-	if (shim_ofd_held(o))
+	if (shim_nheld >= SHIM_HELD_MAX || shim_ofd_held(o))
 		return EDEADLK;
 	shim_held_push(o);
 	if (pthread_mutex_trylock(&o->lock)) {
 		shim_held_pop();
 		return EBUSY;
 	}
+	shim_held_mark(true);
 	return 0;
 }
 
 static inline void shim_ofd_unlock(struct shim_ofd *o)
 {
+	shim_held_mark(false);
 	pthread_mutex_unlock(&o->lock);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	shim_held_pop();

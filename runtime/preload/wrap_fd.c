@@ -348,11 +348,11 @@ static int fcntl_common(int fd, int cmd, void *arg, bool is64)
 			int keep = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT |
 				   O_NOATIME;
 
-			if (!shim_ofd_lock(o)) {
-				o->flags = (o->flags & ~keep) |
-					   ((int)(intptr_t)arg & keep);
-				shim_ofd_unlock(o);
-			}
+			if (shim_ofd_lock(o))
+				return shim_err(-EDEADLK);
+			o->flags = (o->flags & ~keep) |
+				   ((int)(intptr_t)arg & keep);
+			shim_ofd_unlock(o);
 		}
 		return rc;
 	default:
@@ -1042,7 +1042,9 @@ EXPORT int eaccess(const char *path, int mode)
 
 struct shim_map {
 	void *addr;
-	size_t len;
+	size_t len;  /* the file's bytes in it, page-rounded (famrt maps at
+		      * least that much: its alignment is a page multiple) */
+	size_t flen; /* the file's bytes */
 	struct famrt *fs;
 	struct shim_map *next;
 };
@@ -1058,6 +1060,7 @@ void shim_maps_after_fork(void)
 static void *f_mmap(void *addr, size_t len, int prot, int flags,
 		    struct shim_ofd *o, off64_t off)
 {
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	struct shim_map *sm;
 	uint64_t size;
 	void *p = NULL;
@@ -1119,7 +1122,8 @@ static void *f_mmap(void *addr, size_t len, int prot, int flags,
 		return MAP_FAILED;
 	}
 	sm->addr = p;
-	sm->len = len;
+	sm->flen = len;
+	sm->len = (len + page - 1) / page * page;
 	sm->fs = shim_fs(o->m);
 	pthread_mutex_lock(&maps_lock);
 	sm->next = maps;
@@ -1176,13 +1180,15 @@ EXPORT int munmap(void *addr, size_t len)
 /*
  * msync of any part of a famrt mapping: the kernel cannot do it (on
  * device-dax it refuses MS_SYNC with EINVAL, and it knows nothing of
- * flushing CPU caches to the device). A range that runs past the mapping's
- * end goes on to whatever lies there.
+ * flushing CPU caches to the device). A mapping counts up to its last
+ * page, as the kernel's would; only the file's bytes in it are written
+ * back (the rest of the page is past the end of the file). A range that
+ * runs past the mapping goes on to whatever lies there.
  */
 EXPORT int msync(void *addr, size_t len, int flags)
 {
 	struct shim_map *sm;
-	uintptr_t a = (uintptr_t)addr, end = 0;
+	uintptr_t a = (uintptr_t)addr, end = 0, fend = 0;
 
 	if (__atomic_load_n(&nmaps, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_lock(&maps_lock);
@@ -1190,6 +1196,7 @@ EXPORT int msync(void *addr, size_t len, int flags)
 			if (a >= (uintptr_t)sm->addr &&
 			    a - (uintptr_t)sm->addr < sm->len) {
 				end = (uintptr_t)sm->addr + sm->len;
+				fend = (uintptr_t)sm->addr + sm->flen;
 				break;
 			}
 		pthread_mutex_unlock(&maps_lock);
@@ -1207,6 +1214,10 @@ EXPORT int msync(void *addr, size_t len, int flags)
 			return rc;
 		len = end - a;
 	}
+	if (a >= fend)
+		return 0;
+	if (len > fend - a)
+		len = fend - a;
 	/* Device memory: durability is writing the cache lines back. */
 	if (flags & (MS_SYNC | MS_ASYNC))
 		famrt_flush_range(addr, len);
