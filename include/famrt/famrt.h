@@ -4,7 +4,7 @@
  *
  * Connect to a file system's metadata service (famrtd), open files by path,
  * and read, write or map them: the library fetches each file's map once,
- * maps the dax devices itself (once per connection) and turns file offsets
+ * maps the dax devices itself (once per process) and turns file offsets
  * into device addresses, so a read is a memcpy and a mapping is a pointer.
  *
  * Conventions: functions returning int return 0 (or a count) on success and

@@ -54,10 +54,26 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct famrt *default_fs;
 
-/* Lock order: default_lock, reg_lock, each connection's lock. */
+/*
+ * Devices are mapped once per process: connections to the same device
+ * (same device node, or same file standing in for one) with the same
+ * access share one descriptor and one whole-device mapping, counted.
+ */
+struct shared_dev {
+	struct famrt_dev d; /* owns the descriptor and the mapping */
+	dev_t id_dev;       /* st_rdev of a device node, st_dev of a file */
+	ino_t id_ino;       /* 0 for a device node */
+	unsigned refs;
+	struct shared_dev *next;
+};
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shared_dev *shared;
+
+/* Lock order: default_lock, shared_lock, reg_lock, each connection's. */
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&default_lock);
+	pthread_mutex_lock(&shared_lock);
 	pthread_mutex_lock(&reg_lock);
 	for (struct famrt *fs = registry; fs; fs = fs->reg_next)
 		pthread_mutex_lock(&fs->lock);
@@ -68,6 +84,7 @@ static void fork_after(void)
 	for (struct famrt *fs = registry; fs; fs = fs->reg_next)
 		pthread_mutex_unlock(&fs->lock);
 	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&shared_lock);
 	pthread_mutex_unlock(&default_lock);
 }
 
@@ -196,10 +213,93 @@ static uint64_t default_budget(void)
 	return v / 4;
 }
 
+/*
+ * d is open (owning its descriptor), not mapped, its alignment final.
+ * Share the process's mapping of the same device with the same access,
+ * or map it and make it shareable. On success d is a copy of the shared
+ * device (its descriptor and mapping belong to *out, released with
+ * dev_release); on failure d is closed.
+ */
+static int dev_acquire(struct famrt_dev *d, struct shared_dev **out,
+		       struct famrt_err *e)
+{
+	struct shared_dev *x;
+	struct stat st;
+	dev_t id_dev;
+	ino_t id_ino;
+	int rc;
+
+	if (fstat(d->fd, &st)) {
+		rc = famrt_err_set(e, errno, "%s: fstat: %s", d->path,
+				   strerror(errno));
+		famrt_dev_close(d);
+		return rc;
+	}
+	id_dev = S_ISCHR(st.st_mode) ? st.st_rdev : st.st_dev;
+	id_ino = S_ISCHR(st.st_mode) ? 0 : st.st_ino;
+	pthread_mutex_lock(&shared_lock);
+	for (x = shared; x; x = x->next)
+		if (x->id_dev == id_dev && x->id_ino == id_ino &&
+		    x->d.writable == d->writable && x->d.size == d->size &&
+		    x->d.align == d->align)
+			break;
+	if (x) {
+		x->refs++;
+		pthread_mutex_unlock(&shared_lock);
+		famrt_dev_close(d);
+		*d = x->d;
+		*out = x;
+		return 0;
+	}
+	x = calloc(1, sizeof(*x));
+	rc = x ? famrt_dev_map(d, e) :
+		 famrt_err_set(e, ENOMEM, "out of memory");
+	if (rc) {
+		pthread_mutex_unlock(&shared_lock);
+		free(x);
+		famrt_dev_close(d);
+		return rc;
+	}
+	x->d = *d;
+	x->id_dev = id_dev;
+	x->id_ino = id_ino;
+	x->refs = 1;
+	x->next = shared;
+	shared = x;
+	pthread_mutex_unlock(&shared_lock);
+	*out = x;
+	return 0;
+}
+
+static void dev_release(struct shared_dev *x)
+{
+	struct shared_dev **pp;
+
+	if (!x)
+		return;
+	pthread_mutex_lock(&shared_lock);
+	if (--x->refs) {
+		pthread_mutex_unlock(&shared_lock);
+		return;
+	}
+	for (pp = &shared; *pp; pp = &(*pp)->next)
+		if (*pp == x) {
+			*pp = x->next;
+			break;
+		}
+	pthread_mutex_unlock(&shared_lock);
+	famrt_dev_close(&x->d);
+	free(x);
+}
+
 static void unmap_devices(struct famrt *fs)
 {
 	for (uint32_t i = 0; i < fs->ndevs; i++) {
-		famrt_dev_close(&fs->dev[i]);
+		dev_release(fs->sdev[i]);
+		fs->sdev[i] = NULL;
+		fs->dev[i].fd = -1;
+		fs->dev[i].base = NULL;
+		fs->dev[i].map_len = 0;
 		fs->base[i] = NULL;
 	}
 }
@@ -240,7 +340,9 @@ static int map_devices(struct famrt *fs)
 		if (!rc) {
 			if (t->dev[i].align > d->align)
 				d->align = t->dev[i].align;
-			rc = famrt_dev_map(d, &e);
+			rc = dev_acquire(d, &fs->sdev[i], &e);
+		} else {
+			famrt_dev_close(d);
 		}
 		if (rc) {
 			for (uint32_t j = i + 1; j < fs->ndevs; j++)

@@ -33,13 +33,17 @@ struct famrt_mapping {
 	struct famrt_mapping *next;
 };
 
+struct shared_dev;
+
 struct famrt {
 	pthread_mutex_t lock; /* client, cache, mapping list, counters */
 	struct famrt_client *client;
 	pid_t pid;            /* the process the connection belongs to */
 	char socket[108];
 	uint32_t ndevs;
-	struct famrt_dev dev[32];
+	struct famrt_dev dev[32]; /* copies: the descriptors and mappings
+				   * belong to sdev[], shared in the process */
+	struct shared_dev *sdev[32];
 	uint8_t *base[32];    /* device mappings, NULL when not accessible */
 	bool writable[32];
 	bool noncoherent;

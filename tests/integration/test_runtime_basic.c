@@ -204,6 +204,61 @@ static void test_fork_child_reads(void **state)
 	assert_int_equal(famrt_close(f), 0);
 }
 
+/* Mappings of the file standing in for device 0, in /proc/self/maps. */
+static int dev_mappings(const struct env *v)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		size_t l = strlen(line);
+
+		if (l && line[l - 1] == '\n')
+			line[--l] = '\0';
+		if (l >= strlen(v->fs.dev[0]) &&
+		    !strcmp(line + l - strlen(v->fs.dev[0]), v->fs.dev[0]))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * Devices are mapped once per process: a second connection to the same
+ * file system shares the first one's mappings (no new mapping of the
+ * device appears), reads through it are right, and the first connection
+ * goes on after the second is gone.
+ */
+static void test_second_connection(void **state)
+{
+	struct env *v = *state;
+	struct famrt_connect_opts o = { .size = sizeof(o) };
+	struct famrt_file *f, *g;
+	struct famrt *c2;
+	uint8_t a[4096], b[4096];
+	int before;
+
+	o.socket = v->d.socket;
+	assert_int_equal(famrt_open(v->c, "/simple", O_RDONLY, &f), 0);
+	before = dev_mappings(v);
+	assert_true(before >= 1);
+	assert_int_equal(famrt_connect(&c2, &o), 0);
+	assert_int_equal(dev_mappings(v), before);
+	assert_int_equal(famrt_open(c2, "/simple", O_RDONLY, &g), 0);
+	assert_int_equal(famrt_pread(f, a, sizeof(a), 123456), sizeof(a));
+	assert_int_equal(famrt_pread(g, b, sizeof(b), 123456), sizeof(b));
+	assert_memory_equal(a, b, sizeof(a));
+	famrt_close(g);
+	assert_int_equal(famrt_disconnect(c2), 0);
+	assert_int_equal(dev_mappings(v), before);
+	memset(b, 0, sizeof(b));
+	assert_int_equal(famrt_pread(f, b, sizeof(b), 123456), sizeof(b));
+	assert_memory_equal(a, b, sizeof(a));
+	famrt_close(f);
+}
+
 static void test_errors(void **state)
 {
 	struct env *v = *state;
@@ -331,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_simple),
 		cmocka_unit_test(test_interleaved),
 		cmocka_unit_test(test_fork_child_reads),
+		cmocka_unit_test(test_second_connection),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_growing),
 	};
