@@ -31,6 +31,7 @@
 #include <famrt/heap.h>
 
 #include "famrtd_harness.h"
+#include "rt_util.h"
 
 #define KiB ((size_t)1024)
 #define MiB (1024 * KiB)
@@ -53,34 +54,14 @@ const char *__tsan_default_options(void)
 }
 #endif
 
-struct env {
-	struct h_fs fs;
-	struct h_famrtd d;
-	struct famrt *c;
-};
 
+/* Devices, a file system, famrtd and a connection (rt_util.c). */
 static int setup(void **state)
 {
-	struct env *v = calloc(1, sizeof(*v));
-	struct famrt_connect_opts o = { .size = sizeof(o) };
+	struct rt_env *v = calloc(1, sizeof(*v));
 
 	*state = NULL;
-	if (!v)
-		return -1;
-	if (h_fs_make(&v->fs, 3, 192 * MiB, "host-a")) {
-		free(v);
-		return -1;
-	}
-	if (h_famrtd_start(&v->d, &v->fs, "svc", "host-a", NULL)) {
-		h_fs_remove(&v->fs);
-		free(v);
-		return -1;
-	}
-	o.socket = v->d.socket;
-	if (famrt_connect(&v->c, &o)) {
-		fprintf(stderr, "connect: %s\n", famrt_errmsg());
-		h_famrtd_kill(&v->d);
-		h_fs_remove(&v->fs);
+	if (!v || rt_env_start(v, 3, 192 * MiB, NULL, 0)) {
 		free(v);
 		return -1;
 	}
@@ -90,16 +71,17 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 
 	if (!v)
 		return 0;
 	assert_int_equal(famrt_disconnect(v->c), 0);
-	h_famrtd_kill(&v->d);
-	h_fs_remove(&v->fs);
+	v->c = NULL;
+	rt_env_stop(v);
 	free(v);
 	return 0;
 }
+
 
 /* ---- patterns ---- */
 
@@ -182,7 +164,7 @@ static void check_file_bytes(struct famrt_heap *h, const void *p, size_t n)
 	free(buf);
 }
 
-static struct famrt_heap *make_heap(struct env *v, const char *path,
+static struct famrt_heap *make_heap(struct rt_env *v, const char *path,
 				    uint64_t size, unsigned flags)
 {
 	struct famrt_heap *h;
@@ -251,7 +233,7 @@ static void give(struct famrt_heap *h, struct blk *b)
 
 static void test_sizes(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_heap *h = make_heap(v, "/sizes", 384 * MiB, 0);
 	struct famrt_heap_stats st;
 	enum { NLIVE = 4096 };
@@ -357,7 +339,7 @@ static size_t fill_up(struct famrt_heap *h, struct blk *b, size_t cap,
 
 static void test_exhaustion(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	const size_t heap = 32 * MiB, cap = 1u << 20;
 	struct famrt_heap *h = make_heap(v, "/full", heap, 0);
 	struct blk *b = calloc(cap, sizeof(*b));
@@ -441,7 +423,7 @@ static void test_exhaustion(void **state)
 
 static void test_resize(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_heap *h = make_heap(v, "/realloc", 256 * MiB, 0);
 	size_t sizes[] = { 1, 7, 16, 100, 4096, 5000, 65536, 70000,
 			   1 * MiB, 3 * MiB + 5, 16 * MiB, 64 * MiB };
@@ -483,7 +465,7 @@ static void test_resize(void **state)
 
 static void test_aligned(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_heap *h = make_heap(v, "/aligned", 128 * MiB, 0);
 	uint64_t rnd = 777;
 	char purge_all[48];
@@ -569,7 +551,7 @@ static void test_aligned(void **state)
 
 static void test_placement(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_layout lay = { .size = sizeof(lay), .interleave = true };
 	struct famrt_heap *h;
 	const struct famrt_fmap *map;
@@ -622,7 +604,7 @@ static void test_placement(void **state)
 
 static void test_stats(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_heap *h = make_heap(v, "/stats", 16 * MiB, 0);
 	struct famrt_heap_stats st;
 	size_t sizes[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
@@ -691,7 +673,7 @@ static void test_stats(void **state)
  */
 static void test_two_heaps(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_heap *a = make_heap(v, "/a", 16 * MiB, 0);
 	struct famrt_heap *b = make_heap(v, "/b", 16 * MiB, 0);
 	const size_t sizes[] = { 8, 48, 200, 1000, 4000, 20000, 100000 };
@@ -729,7 +711,7 @@ static void test_two_heaps(void **state)
 
 static void test_create_open(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_layout lay = { .size = sizeof(lay) };
 	struct famrt_heap *h, *g;
 	struct famrt_stat fst;
@@ -792,7 +774,7 @@ static void test_create_open(void **state)
 
 /* ---- fork ---- */
 
-static void fork_case(struct env *v, const char *path, unsigned flags,
+static void fork_case(struct rt_env *v, const char *path, unsigned flags,
 		      char parent_sees)
 {
 	struct famrt_heap *h = make_heap(v, path, 16 * MiB, flags);

@@ -31,6 +31,7 @@
 #include <famrt/famrt.h>
 
 #include "famrtd_harness.h"
+#include "rt_util.h"
 
 #ifndef HEAP_PRELOAD_LIB
 #error "HEAP_PRELOAD_LIB must name libfamrt_heap_preload.so"
@@ -40,37 +41,16 @@
 
 extern char **environ;
 
-struct env {
-	struct h_fs fs;
-	struct h_famrtd d;
-	struct famrt *c;
-	int runs;
-};
 
 static const char *python = "/usr/bin/python3";
 
+/* Devices, a file system, famrtd and a connection (rt_util.c). */
 static int setup(void **state)
 {
-	struct env *v = calloc(1, sizeof(*v));
-	struct famrt_connect_opts o = { .size = sizeof(o) };
+	struct rt_env *v = calloc(1, sizeof(*v));
 
 	*state = NULL;
-	if (!v)
-		return -1;
-	if (h_fs_make(&v->fs, 2, 256 * MiB, "host-a")) {
-		free(v);
-		return -1;
-	}
-	if (h_famrtd_start(&v->d, &v->fs, "svc", "host-a", NULL)) {
-		h_fs_remove(&v->fs);
-		free(v);
-		return -1;
-	}
-	o.socket = v->d.socket;
-	if (famrt_connect(&v->c, &o)) {
-		fprintf(stderr, "connect: %s\n", famrt_errmsg());
-		h_famrtd_kill(&v->d);
-		h_fs_remove(&v->fs);
+	if (!v || rt_env_start(v, 2, 256 * MiB, NULL, 0)) {
 		free(v);
 		return -1;
 	}
@@ -80,16 +60,15 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 
 	if (!v)
 		return 0;
-	famrt_disconnect(v->c);
-	h_famrtd_kill(&v->d);
-	h_fs_remove(&v->fs);
+	rt_env_stop(v);
 	free(v);
 	return 0;
 }
+
 
 struct run {
 	int status;   /* exit code, or 128 + signal */
@@ -114,6 +93,9 @@ static void slurp(const char *path, char *buf, size_t cap, bool *ok)
 	fclose(f);
 }
 
+/* Python runs so far: each writes its own output files. */
+static int runs;
+
 /* Variables the child must not inherit from whoever runs the test. */
 static bool dropped(const char *e)
 {
@@ -128,7 +110,7 @@ static bool dropped(const char *e)
  * extra variables (NULL-terminated "K=V"), FAMRT_SOCKET and a report path
  * always set. Killed after 120 s.
  */
-static void run_py(struct env *v, bool preload, const char *const *extra,
+static void run_py(struct rt_env *v, bool preload, const char *const *extra,
 		   const char *script, const char *arg, struct run *r)
 {
 	char out[160], err[160], rep[160], sock[200], rpt[200];
@@ -141,10 +123,10 @@ static void run_py(struct env *v, bool preload, const char *const *extra,
 	int st;
 
 	memset(r, 0, sizeof(*r));
-	v->runs++;
-	snprintf(out, sizeof(out), "%s/py%d.out", v->fs.dir, v->runs);
-	snprintf(err, sizeof(err), "%s/py%d.err", v->fs.dir, v->runs);
-	snprintf(rep, sizeof(rep), "%s/py%d.report", v->fs.dir, v->runs);
+	runs++;
+	snprintf(out, sizeof(out), "%s/py%d.out", v->fs.dir, runs);
+	snprintf(err, sizeof(err), "%s/py%d.err", v->fs.dir, runs);
+	snprintf(rep, sizeof(rep), "%s/py%d.report", v->fs.dir, runs);
 	snprintf(sock, sizeof(sock), "FAMRT_SOCKET=%s", v->d.socket);
 	snprintf(rpt, sizeof(rpt), "FAMRT_HEAP_REPORT=%s", rep);
 	snprintf(pre, sizeof(pre), "LD_PRELOAD=%s", HEAP_PRELOAD_LIB);
@@ -242,7 +224,7 @@ static void expect_state(const struct run *r, const char *state)
 }
 
 /* The same program with and without the library: same output, exit 0. */
-static void same_output(struct env *v, const char *const *extra,
+static void same_output(struct rt_env *v, const char *const *extra,
 			const char *script, const char *arg, struct run *with)
 {
 	struct run *plain = calloc(1, sizeof(*plain));
@@ -288,7 +270,7 @@ static const char *py_big =
 
 static void test_python_big(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	const char *extra[] = { "FAMRT_HEAP_FILE=/pyheap", "FAMRT_HEAP_SIZE=256M",
 				NULL };
 	struct run *r = calloc(1, sizeof(*r));
@@ -323,7 +305,7 @@ static void test_python_big(void **state)
 /* Only requests at or above the threshold go to the heap. */
 static void test_python_threshold(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	const char *extra[] = { "FAMRT_HEAP_FILE=/pyth-%p",
 				"FAMRT_HEAP_THRESHOLD=32M",
 				"FAMRT_HEAP_SIZE=96M", NULL };
@@ -373,7 +355,7 @@ static void test_python_threshold(void **state)
 /* No heap (file taken), a heap too small: correct output, one warning. */
 static void test_python_fallback(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	const char *taken[] = { "FAMRT_HEAP_FILE=/taken", NULL };
 	const char *tiny[] = { "FAMRT_HEAP_FILE=/tiny",
 			       "FAMRT_HEAP_SIZE=4M", NULL };
@@ -410,7 +392,7 @@ static void test_python_fallback(void **state)
 /* Threads allocating big blocks at once; fork with a private child heap. */
 static void test_python_threads_fork(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	const char *extra[] = { "FAMRT_HEAP_FILE=/pyfork",
 				"FAMRT_HEAP_SIZE=128M", NULL };
 	const char *threads =

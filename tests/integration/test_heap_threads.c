@@ -26,6 +26,7 @@
 #include <famrt/heap.h>
 
 #include "famrtd_harness.h"
+#include "rt_util.h"
 
 #define KiB ((size_t)1024)
 #define MiB (1024 * KiB)
@@ -49,34 +50,14 @@ const char *__tsan_default_options(void)
 }
 #endif
 
-struct env {
-	struct h_fs fs;
-	struct h_famrtd d;
-	struct famrt *c;
-};
 
+/* Devices, a file system, famrtd and a connection (rt_util.c). */
 static int setup(void **state)
 {
-	struct env *v = calloc(1, sizeof(*v));
-	struct famrt_connect_opts o = { .size = sizeof(o) };
+	struct rt_env *v = calloc(1, sizeof(*v));
 
 	*state = NULL;
-	if (!v)
-		return -1;
-	if (h_fs_make(&v->fs, 2, 160 * MiB, "host-a")) {
-		free(v);
-		return -1;
-	}
-	if (h_famrtd_start(&v->d, &v->fs, "svc", "host-a", NULL)) {
-		h_fs_remove(&v->fs);
-		free(v);
-		return -1;
-	}
-	o.socket = v->d.socket;
-	if (famrt_connect(&v->c, &o)) {
-		fprintf(stderr, "connect: %s\n", famrt_errmsg());
-		h_famrtd_kill(&v->d);
-		h_fs_remove(&v->fs);
+	if (!v || rt_env_start(v, 2, 160 * MiB, NULL, 0)) {
 		free(v);
 		return -1;
 	}
@@ -86,16 +67,15 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 
 	if (!v)
 		return 0;
-	famrt_disconnect(v->c);
-	h_famrtd_kill(&v->d);
-	h_fs_remove(&v->fs);
+	rt_env_stop(v);
 	free(v);
 	return 0;
 }
+
 
 static uint64_t mix64(uint64_t x)
 {
@@ -283,7 +263,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void run_threads(struct env *v, const char *path, unsigned flags)
+static void run_threads(struct rt_env *v, const char *path, unsigned flags)
 {
 	struct famrt_heap_stats st = { .size = sizeof(st) };
 	struct shared s = { .ops = 20000, .max_size = 256 * KiB };
@@ -388,7 +368,7 @@ static void fill_small_and_free(struct famrt_heap *h)
 	assert_int_equal(famrt_heap_stats(h, &st), 0);
 }
 
-static void run_race(struct env *v, const char *path, unsigned flags)
+static void run_race(struct rt_env *v, const char *path, unsigned flags)
 {
 	struct race r = { 0 };
 	struct race_arg args[RACE_THREADS];
@@ -480,7 +460,7 @@ static void *phase_worker(void *arg)
 
 static void test_heap_outlived(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct phase ph = { 0 };
 	pthread_t th[4];
 	struct famrt_heap_stats st = { .size = sizeof(st) };

@@ -26,39 +26,20 @@
 #include <famrt/famrt.h>
 
 #include "famrtd_harness.h"
+#include "rt_util.h"
 
 #define KiB 1024u
 #define MiB (1024u * 1024)
 #define GUARD 64
 
-struct env {
-	struct h_fs fs;
-	struct h_famrtd d;
-	struct famrt *c;
-};
 
+/* Devices, a file system, famrtd and a connection (rt_util.c). */
 static int setup(void **state)
 {
-	struct env *v = calloc(1, sizeof(*v));
-	struct famrt_connect_opts o = { .size = sizeof(o) };
+	struct rt_env *v = calloc(1, sizeof(*v));
 
 	*state = NULL;
-	if (!v)
-		return -1;
-	if (h_fs_make(&v->fs, 2, 64u << 20, "host-a")) {
-		free(v);
-		return -1;
-	}
-	if (h_famrtd_start(&v->d, &v->fs, "svc", "host-a", NULL)) {
-		h_fs_remove(&v->fs);
-		free(v);
-		return -1;
-	}
-	o.socket = v->d.socket;
-	if (famrt_connect(&v->c, &o)) {
-		fprintf(stderr, "connect: %s\n", famrt_errmsg());
-		h_famrtd_kill(&v->d);
-		h_fs_remove(&v->fs);
+	if (!v || rt_env_start(v, 2, 64u << 20, NULL, 0)) {
 		free(v);
 		return -1;
 	}
@@ -68,16 +49,15 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 
 	if (!v)
 		return 0;
-	famrt_disconnect(v->c);
-	h_famrtd_kill(&v->d);
-	h_fs_remove(&v->fs);
+	rt_env_stop(v);
 	free(v);
 	return 0;
 }
+
 
 /* The byte at file offset off of pattern `seed`. */
 static uint8_t pat(uint64_t seed, uint64_t off)
@@ -216,7 +196,7 @@ static void check_reads(struct famrt_file *f, uint64_t seed,
  * Writes of every length around every boundary, each checked through a
  * mapping of the file (the kernel's view), including the bytes around it.
  */
-static void check_writes(struct env *v, struct famrt_file *f, uint64_t seed,
+static void check_writes(struct rt_env *v, struct famrt_file *f, uint64_t seed,
 			 const uint64_t *bounds, unsigned nb)
 {
 	uint64_t size = famrt_file_size(f), ws = seed + 1000;
@@ -305,7 +285,7 @@ static unsigned run_bounds(struct famrt_file *f, uint64_t *out, unsigned max)
 static void paths_on(void **state, const char *path,
 		     const struct famrt_layout *lay, uint64_t size)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_file *f;
 	uint64_t bounds[8];
 	unsigned nb;
@@ -344,7 +324,7 @@ static void test_interleaved3(void **state)
 	struct famrt_layout lay = { .size = sizeof(lay), .interleave = true,
 				    .nstrips = 3, .chunk = 64 * KiB,
 				    .ndevs = 2, .devs = { 0, 1 } };
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_file *f;
 	int rc = famrt_create(v->c, "/probe3", 0644, 6 * MiB, &lay, &f);
 
@@ -360,7 +340,7 @@ static void test_interleaved3(void **state)
 /* The errors and edge results, the same on both paths. */
 static void test_edges(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_layout lay = { .size = sizeof(lay), .interleave = true,
 				    .nstrips = 2, .chunk = 64 * KiB };
 	const struct famrt_layout *lays[2] = { NULL, &lay };

@@ -23,35 +23,16 @@
 #include <famrt/famrt.h>
 
 #include "famrtd_harness.h"
+#include "rt_util.h"
 
-struct env {
-	struct h_fs fs;
-	struct h_famrtd d;
-	struct famrt *c;
-};
 
+/* Devices, a file system, famrtd and a connection (rt_util.c). */
 static int setup(void **state)
 {
-	struct env *v = calloc(1, sizeof(*v));
-	struct famrt_connect_opts o = { .size = sizeof(o) };
+	struct rt_env *v = calloc(1, sizeof(*v));
 
 	*state = NULL;
-	if (!v)
-		return -1;
-	if (h_fs_make(&v->fs, 3, 64u << 20, "host-a")) {
-		free(v);
-		return -1;
-	}
-	if (h_famrtd_start(&v->d, &v->fs, "svc", "host-a", NULL)) {
-		h_fs_remove(&v->fs);
-		free(v);
-		return -1;
-	}
-	o.socket = v->d.socket;
-	if (famrt_connect(&v->c, &o)) {
-		fprintf(stderr, "connect: %s\n", famrt_errmsg());
-		h_famrtd_kill(&v->d);
-		h_fs_remove(&v->fs);
+	if (!v || rt_env_start(v, 3, 64u << 20, NULL, 0)) {
 		free(v);
 		return -1;
 	}
@@ -61,16 +42,15 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 
 	if (!v)
 		return 0;
-	famrt_disconnect(v->c);
-	h_famrtd_kill(&v->d);
-	h_fs_remove(&v->fs);
+	rt_env_stop(v);
 	free(v);
 	return 0;
 }
+
 
 static void fill(uint8_t *p, size_t n, uint64_t seed)
 {
@@ -81,7 +61,7 @@ static void fill(uint8_t *p, size_t n, uint64_t seed)
 }
 
 /* Write a pattern, read it back in pieces of every size class. */
-static void roundtrip(struct env *v, const char *path,
+static void roundtrip(struct rt_env *v, const char *path,
 		      const struct famrt_layout *lay, uint64_t size)
 {
 	struct famrt_file *f;
@@ -172,7 +152,7 @@ static void test_interleaved(void **state)
 
 static void test_fork_child_reads(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_file *f;
 	uint8_t buf[4096], ref[4096];
 	pid_t pid;
@@ -205,7 +185,7 @@ static void test_fork_child_reads(void **state)
 }
 
 /* Mappings of the file standing in for device 0, in /proc/self/maps. */
-static int dev_mappings(const struct env *v)
+static int dev_mappings(const struct rt_env *v)
 {
 	char line[4096];
 	FILE *f = fopen("/proc/self/maps", "r");
@@ -233,7 +213,7 @@ static int dev_mappings(const struct env *v)
  */
 static void test_second_connection(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_connect_opts o = { .size = sizeof(o) };
 	struct famrt_file *f, *g;
 	struct famrt *c2;
@@ -261,7 +241,7 @@ static void test_second_connection(void **state)
 
 static void test_errors(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_file *f;
 	struct famrt_stat st;
 	struct famrt_dir *d;
@@ -308,7 +288,7 @@ static void test_errors(void **state)
 
 static void test_growing(void **state)
 {
-	struct env *v = *state;
+	struct rt_env *v = *state;
 	struct famrt_file *f, *g;
 	struct famrt_stat st;
 	size_t total = (7u << 20) + 4321, gap = 1u << 20;
