@@ -5,13 +5,10 @@
 
 #include <stddef.h>
 
-struct cli_result {
-	int status;  /* exit code, or 128 + signal */
-	char *out;   /* stdout, NUL-terminated */
-	size_t out_len;
-	char *err;   /* stderr, NUL-terminated */
-	size_t err_len;
-};
+#include "h_run.h"
+
+/* What the command did (tests/common/h_run.h). */
+#define cli_result h_run_result
 
 /* $FAMRT_BIN_DIR/tools/famrt/famrt; aborts the test if the env is unset. */
 const char *cli_famrt_path(void);

@@ -177,135 +177,11 @@ void pl_stop(struct pl *p)
 
 /* ---- running programs ---- */
 
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static int buf_read(struct buf *b, int fd)
-{
-	ssize_t n;
-
-	if (b->cap - b->n < 65537) {
-		size_t cap = b->cap ? b->cap * 2 : 131072;
-		char *p = realloc(b->p, cap);
-
-		if (!p)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	n = read(fd, b->p + b->n, b->cap - b->n - 1);
-	if (n < 0)
-		return errno == EINTR || errno == EAGAIN ? 1 : -errno;
-	b->n += (size_t)n;
-	b->p[b->n] = '\0';
-	return n == 0 ? 0 : 1;
-}
-
-static long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 int pl_run(struct pl *p, bool shim, const char *const *argv, const void *in,
 	   size_t n, struct pl_res *r)
 {
-	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	struct buf out = { 0 }, err = { 0 };
-	long deadline = now_ms() + 60000;
-	bool killed = false;
-	size_t done = 0;
-	sigset_t def;
-	pid_t pid;
-	int rc, st;
-
-	memset(r, 0, sizeof(*r));
-	signal(SIGPIPE, SIG_IGN);
-	if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC) ||
-	    pipe2(perr, O_CLOEXEC))
-		return -errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	posix_spawnattr_setsigdefault(&attr, &def);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv,
-			  shim ? p->env_shim : p->env_plain);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	close(pin[0]);
-	close(pout[1]);
-	close(perr[1]);
-	if (rc) {
-		close(pin[1]);
-		close(pout[0]);
-		close(perr[0]);
-		return -rc;
-	}
-	fcntl(pin[1], F_SETFL, O_NONBLOCK);
-	if (!n) {
-		close(pin[1]);
-		pin[1] = -1;
-	}
-	while (pin[1] >= 0 || pout[0] >= 0 || perr[0] >= 0) {
-		struct pollfd pfd[3] = {
-			{ .fd = pin[1], .events = POLLOUT },
-			{ .fd = pout[0], .events = POLLIN },
-			{ .fd = perr[0], .events = POLLIN },
-		};
-		long left = deadline - now_ms();
-
-		if (left <= 0 && !killed) {
-			fprintf(stderr, "%s: still running after 60 s, "
-					"killing it\n", argv[0]);
-			kill(pid, SIGKILL);
-			killed = true;
-		}
-		if (poll(pfd, 3, left > 0 ? (int)left : 1000) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pin[1] >= 0 && pfd[0].revents) {
-			ssize_t w = write(pin[1], (const char *)in + done,
-					  n - done);
-
-			if (w > 0)
-				done += (size_t)w;
-			if ((w < 0 && errno != EAGAIN) || done == n) {
-				close(pin[1]);
-				pin[1] = -1;
-			}
-		}
-		if (pout[0] >= 0 && pfd[1].revents &&
-		    buf_read(&out, pout[0]) <= 0) {
-			close(pout[0]);
-			pout[0] = -1;
-		}
-		if (perr[0] >= 0 && pfd[2].revents &&
-		    buf_read(&err, perr[0]) <= 0) {
-			close(perr[0]);
-			perr[0] = -1;
-		}
-	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	r->out = out.p ? out.p : calloc(1, 1);
-	r->out_len = out.n;
-	r->err = err.p ? err.p : calloc(1, 1);
-	r->err_len = err.n;
-	return 0;
+	return h_run(argv, shim ? p->env_shim : p->env_plain, in, n, -1,
+		     60000, r);
 }
 
 int pl_sh(struct pl *p, bool shim, struct pl_res *r, const char *fmt, ...)
@@ -328,9 +204,7 @@ int pl_sh(struct pl *p, bool shim, struct pl_res *r, const char *fmt, ...)
 
 void pl_res_free(struct pl_res *r)
 {
-	free(r->out);
-	free(r->err);
-	memset(r, 0, sizeof(*r));
+	h_run_result_free(r);
 }
 
 void pl_res_dump(const char *what, const struct pl_res *r)

@@ -16,6 +16,7 @@
 #include <famrt/famrt.h>
 
 #include "famrtd_harness.h"
+#include "h_run.h"
 
 /* The prefix the shim claims in these tests (virtual: no such directory). */
 #define PL_MOUNT "/famrt"
@@ -38,14 +39,8 @@ struct pl {
 struct pl *pl_start(uint32_t ndevs, uint64_t devsize);
 void pl_stop(struct pl *p);
 
-/* What a program did. */
-struct pl_res {
-	int status; /* exit code, or 128 + signal */
-	char *out;  /* stdout, NUL-terminated */
-	size_t out_len;
-	char *err;  /* stderr, NUL-terminated */
-	size_t err_len;
-};
+/* What a program did (tests/common/h_run.h). */
+#define pl_res h_run_result
 
 /*
  * Run argv (argv[0] looked up in PATH) with or without the shim, feeding
