@@ -77,6 +77,45 @@ int famrt_cmd_fail(const struct famrt_cli_spec *spec, int rc,
 	return famrt_cli_fail(famrt_exit_for(rc), spec->path, "%s", msg);
 }
 
+int famrt_cmd_file_fmap(const struct famrt_cli_spec *spec,
+			struct famrt_backend *be, const char *path,
+			const char *dirwhy, struct famrt_proto_attr *a,
+			uint8_t *msg, size_t *len)
+{
+	struct famrt_err e;
+	int rc;
+
+	famrt_err_clear(&e);
+	rc = famrt_backend_lookup(be, path, a, &e);
+	if (!rc && !S_ISREG(a->mode))
+		rc = famrt_err_set(&e, EISDIR, "'%s' is a directory: %s", path,
+				   dirwhy);
+	if (!rc)
+		rc = famrt_backend_get_fmap(be, a->ino, msg,
+					    FAMRT_FMAP_MSG_MAX, len, &e);
+	return rc ? famrt_cmd_fail(spec, rc, &e) : 0;
+}
+
+int famrt_cmd_decode_fmap(const struct famrt_cli_spec *spec,
+			  struct famrt_backend *be, const char *path,
+			  const uint8_t *msg, size_t len,
+			  struct famrt_fmap **map)
+{
+	uint64_t sizes[FAMRT_MAX_DEVS], aligns[FAMRT_MAX_DEVS];
+	struct famrt_fmap_limits lim;
+	struct famrt_fmap_error ferr;
+	int rc;
+
+	famrt_backend_fmap_limits(be, &lim, sizes, aligns);
+	rc = famrt_fmap_decode(msg, len, &lim, map, &ferr);
+	if (rc)
+		return famrt_cli_fail(rc == -ENOMEM ? FAMRT_EXIT_SYSTEM :
+						      FAMRT_EXIT_INVALID,
+				      spec->path, "map of '%s': %s", path,
+				      ferr.message);
+	return 0;
+}
+
 /* Opening failed: was it the devices themselves (3) or what is on them? */
 static int open_exit(int rc, const struct famrt_fs_spec *s)
 {

@@ -68,6 +68,26 @@ int famrt_cmd_fail(const struct famrt_cli_spec *spec, int rc,
 		   const struct famrt_err *e);
 
 /*
+ * Look up the file at path (a directory is refused: "'PATH' is a
+ * directory: DIRWHY") and fetch its map message into msg, which holds
+ * FAMRT_FMAP_MSG_MAX bytes. 0, or the exit code after saying why.
+ */
+int famrt_cmd_file_fmap(const struct famrt_cli_spec *spec,
+			struct famrt_backend *be, const char *path,
+			const char *dirwhy, struct famrt_proto_attr *a,
+			uint8_t *msg, size_t *len);
+
+/*
+ * Decode the map message of the file at path, checked against the
+ * backend's devices. 0 with *map set, or the exit code after
+ * "map of 'PATH': why".
+ */
+int famrt_cmd_decode_fmap(const struct famrt_cli_spec *spec,
+			  struct famrt_backend *be, const char *path,
+			  const uint8_t *msg, size_t len,
+			  struct famrt_fmap **map);
+
+/*
  * A famrt path from the command line into out: an optional ':' prefix is
  * dropped, the rest must start with '/'; repeated and trailing slashes go.
  * Returns 0, or FAMRT_EXIT_USAGE after a usage error.

@@ -363,9 +363,6 @@ static int map_file(const struct famrt_cli_spec *spec,
 		    const struct famrt_proto_attr *a, bool writable,
 		    struct xfer *x, struct famrt_fmap **mapp)
 {
-	uint64_t sizes[FAMRT_MAX_DEVS], aligns[FAMRT_MAX_DEVS];
-	struct famrt_fmap_limits lim;
-	struct famrt_fmap_error ferr;
 	struct famrt_err e;
 	uint8_t *msg = malloc(FAMRT_FMAP_MSG_MAX);
 	uint32_t maxdev;
@@ -383,12 +380,10 @@ static int map_file(const struct famrt_cli_spec *spec,
 		free(msg);
 		return famrt_cmd_fail(spec, rc, &e);
 	}
-	famrt_backend_fmap_limits(be, &lim, sizes, aligns);
-	rc = famrt_fmap_decode(msg, len, &lim, mapp, &ferr);
+	rc = famrt_cmd_decode_fmap(spec, be, path, msg, len, mapp);
 	free(msg);
 	if (rc)
-		return famrt_cli_fail(FAMRT_EXIT_INVALID, spec->path,
-				      "map of '%s': %s", path, ferr.message);
+		return rc;
 	maxdev = famrt_fmap_max_devindex(*mapp);
 	for (uint32_t i = 0; i <= maxdev; i++) {
 		struct famrt_backend_map m;

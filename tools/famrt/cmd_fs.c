@@ -41,6 +41,22 @@ static int parse_size_opt(const struct famrt_cli_spec *spec, const char *opt,
 	return 0;
 }
 
+/* A size option that must be a power of two of at least 4K. */
+static int parse_pow2_opt(const struct famrt_cli_spec *spec, const char *opt,
+			  const char *arg, uint64_t *v)
+{
+	int rc = parse_size_opt(spec, opt, arg, v);
+
+	if (rc)
+		return rc;
+	if (*v < 4096 || (*v & (*v - 1)))
+		return famrt_cli_usage_error(spec,
+					     "--%s %s is not a power of two of "
+					     "at least 4K",
+					     opt, arg);
+	return 0;
+}
+
 static void print_fs_arg(FILE *f, const struct famrt_backend_info *in)
 {
 	for (uint32_t i = 0; i < in->ndevs; i++)
@@ -214,17 +230,10 @@ int famrt_cmd_mkfs(int argc, char **argv)
 			mo.name = g.arg;
 			break;
 		case OPT_UNIT:
-			ret = parse_size_opt(spec, "unit", g.arg,
+			ret = parse_pow2_opt(spec, "unit", g.arg,
 					     &mo.alloc_unit);
 			if (ret)
 				return ret;
-			if (mo.alloc_unit < 4096 ||
-			    (mo.alloc_unit & (mo.alloc_unit - 1)))
-				return famrt_cli_usage_error(
-					spec,
-					"--unit %s is not a power of two of "
-					"at least 4K",
-					g.arg);
 			break;
 		case OPT_LOG_SIZE:
 			ret = parse_size_opt(spec, "log-size", g.arg,
@@ -264,17 +273,10 @@ int famrt_cmd_mkfs(int argc, char **argv)
 					g.arg);
 			break;
 		case OPT_DEV_ALIGN:
-			ret = parse_size_opt(spec, "dev-align", g.arg,
+			ret = parse_pow2_opt(spec, "dev-align", g.arg,
 					     &mo.dev_align);
 			if (ret)
 				return ret;
-			if (mo.dev_align < 4096 ||
-			    (mo.dev_align & (mo.dev_align - 1)))
-				return famrt_cli_usage_error(
-					spec,
-					"--dev-align %s is not a power of two "
-					"of at least 4K",
-					g.arg);
 			break;
 		case OPT_JSON:
 			json = true;

@@ -758,7 +758,6 @@ int famrt_cmd_getmap(int argc, char **argv)
 	struct famrt_backend *be = NULL;
 	struct famrt_fmap *map = NULL;
 	struct famrt_proto_attr a;
-	struct famrt_err e;
 	char path[FAMRT_CMD_PATH_MAX];
 	const char *out = NULL;
 	uint8_t *msg = NULL;
@@ -812,25 +811,16 @@ int famrt_cmd_getmap(int argc, char **argv)
 	ret = famrt_cmd_open(spec, &fo, true, &be);
 	if (ret)
 		return ret;
-	famrt_err_clear(&e);
 	msg = malloc(FAMRT_FMAP_MSG_MAX);
 	if (!msg) {
 		ret = famrt_cli_fail(FAMRT_EXIT_SYSTEM, spec->path,
 				     "out of memory");
 		goto out;
 	}
-	rc = famrt_backend_lookup(be, path, &a, &e);
-	if (!rc && !S_ISREG(a.mode))
-		rc = famrt_err_set(&e, EISDIR,
-				   "'%s' is a directory: only files have maps",
-				   path);
-	if (!rc)
-		rc = famrt_backend_get_fmap(be, a.ino, msg, FAMRT_FMAP_MSG_MAX,
-					    &len, &e);
-	if (rc) {
-		ret = famrt_cmd_fail(spec, rc, &e);
+	ret = famrt_cmd_file_fmap(spec, be, path, "only files have maps", &a,
+				  msg, &len);
+	if (ret)
 		goto out;
-	}
 	if (raw) {
 		rc = out ? famrt_cli_write_file(out, msg, len) :
 			   famrt_cli_write_all(STDOUT_FILENO, msg, len);
@@ -841,21 +831,9 @@ int famrt_cmd_getmap(int argc, char **argv)
 			   FAMRT_EXIT_OK;
 		goto out;
 	}
-	{
-		uint64_t sizes[FAMRT_MAX_DEVS], aligns[FAMRT_MAX_DEVS];
-		struct famrt_fmap_limits lim;
-		struct famrt_fmap_error ferr;
-
-		famrt_backend_fmap_limits(be, &lim, sizes, aligns);
-		rc = famrt_fmap_decode(msg, len, &lim, &map, &ferr);
-		if (rc) {
-			ret = famrt_cli_fail(rc == -ENOMEM ? FAMRT_EXIT_SYSTEM :
-							     FAMRT_EXIT_INVALID,
-					     spec->path, "map of '%s': %s",
-					     path, ferr.message);
-			goto out;
-		}
-	}
+	ret = famrt_cmd_decode_fmap(spec, be, path, msg, len, &map);
+	if (ret)
+		goto out;
 	if (json) {
 		struct famrt_jw w;
 

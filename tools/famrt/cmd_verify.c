@@ -234,18 +234,10 @@ int famrt_cmd_verify(int argc, char **argv)
 				     "out of memory");
 		goto out;
 	}
-	rc = famrt_backend_lookup(be, path, &a, &e);
-	if (!rc && !S_ISREG(a.mode))
-		rc = famrt_err_set(&e, EISDIR,
-				   "'%s' is a directory: verify checks files",
-				   path);
-	if (!rc)
-		rc = famrt_backend_get_fmap(be, a.ino, msg, FAMRT_FMAP_MSG_MAX,
-					    &len, &e);
-	if (rc) {
-		ret = famrt_cmd_fail(spec, rc, &e);
+	ret = famrt_cmd_file_fmap(spec, be, path, "verify checks files", &a,
+				  msg, &len);
+	if (ret)
 		goto out;
-	}
 	{
 		/* Decode without device limits: the check is done here. */
 		struct famrt_fmap_limits lim = { .size = sizeof(lim),
