@@ -458,7 +458,7 @@ static void report_overlap(struct fsck *c, struct where w, uint32_t dev,
 		report(c, FAMRT_FSCK_ERROR, "overlap",
 		       (struct where){ dev, lo, w.seq, w.path },
 		       "'%s' (log entry %llu) and '%s' (log entry %llu) both "
-		       "use device %u [0x%llx, 0x%llx); the later is not "
+		       "use device %u [0x%llx, 0x%llx); the later entry is not "
 		       "applied",
 		       opath, (unsigned long long)r->seq, w.path,
 		       (unsigned long long)w.seq, dev, (unsigned long long)lo,

@@ -1042,9 +1042,8 @@ EXPORT int eaccess(const char *path, int mode)
 
 struct shim_map {
 	void *addr;
-	size_t len;  /* the file's bytes in it, page-rounded (famrt maps at
-		      * least that much: its alignment is a page multiple) */
-	size_t flen; /* the file's bytes */
+	size_t flen; /* the file's bytes in it (famrt maps them rounded up to
+		      * the devices' alignment, a multiple of the page) */
 	struct famrt *fs;
 	struct shim_map *next;
 };
@@ -1060,7 +1059,6 @@ void shim_maps_after_fork(void)
 static void *f_mmap(void *addr, size_t len, int prot, int flags,
 		    struct shim_ofd *o, off64_t off)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	struct shim_map *sm;
 	uint64_t size;
 	void *p = NULL;
@@ -1123,7 +1121,6 @@ static void *f_mmap(void *addr, size_t len, int prot, int flags,
 	}
 	sm->addr = p;
 	sm->flen = len;
-	sm->len = (len + page - 1) / page * page;
 	sm->fs = shim_fs(o->m);
 	pthread_mutex_lock(&maps_lock);
 	sm->next = maps;
@@ -1187,18 +1184,22 @@ EXPORT int munmap(void *addr, size_t len)
  */
 EXPORT int msync(void *addr, size_t len, int flags)
 {
-	struct shim_map *sm;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	uintptr_t a = (uintptr_t)addr, end = 0, fend = 0;
+	struct shim_map *sm;
 
 	if (__atomic_load_n(&nmaps, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_lock(&maps_lock);
-		for (sm = maps; sm; sm = sm->next)
+		for (sm = maps; sm; sm = sm->next) {
+			size_t len_pages = (sm->flen + page - 1) / page * page;
+
 			if (a >= (uintptr_t)sm->addr &&
-			    a - (uintptr_t)sm->addr < sm->len) {
-				end = (uintptr_t)sm->addr + sm->len;
+			    a - (uintptr_t)sm->addr < len_pages) {
+				end = (uintptr_t)sm->addr + len_pages;
 				fend = (uintptr_t)sm->addr + sm->flen;
 				break;
 			}
+		}
 		pthread_mutex_unlock(&maps_lock);
 	}
 	if (!end)
