@@ -57,23 +57,7 @@
 #define MAXTHREADS 2
 #define MAXREPEAT 1000
 
-/*
- * ThreadSanitizer's deadlock detector follows at most 64 locks held by one
- * thread; jemalloc's fork handler takes all of its locks at once (more than
- * 64 when a few arenas exist) and trips it. Races are still detected.
- */
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer) && !defined(__SANITIZE_THREAD__)
-#define __SANITIZE_THREAD__ 1
-#endif
-#endif
-#ifdef __SANITIZE_THREAD__
-const char *__tsan_default_options(void);
-const char *__tsan_default_options(void)
-{
-	return "detect_deadlocks=0";
-}
-#endif
+#include "tsan_options.h"
 
 /* ---- the environment ---- */
 

@@ -99,6 +99,25 @@ void rt_env_stop(struct rt_env *v)
 	h_fs_remove(&v->fs);
 }
 
+struct rt_env *rt_env_new(uint32_t ndevs, uint64_t devsize)
+{
+	struct rt_env *v = calloc(1, sizeof(*v));
+
+	if (v && rt_env_start(v, ndevs, devsize, NULL, 0)) {
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+void rt_env_free(struct rt_env *v)
+{
+	if (!v)
+		return;
+	rt_env_stop(v);
+	free(v);
+}
+
 void rt_fill(uint8_t *p, size_t n, uint64_t seed)
 {
 	uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;

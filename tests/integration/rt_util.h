@@ -37,6 +37,10 @@ struct rt_env {
 int rt_env_start(struct rt_env *v, uint32_t ndevs, uint64_t devsize,
 		 const struct rt_mkfs *mk, uint32_t budget);
 void rt_env_stop(struct rt_env *v);
+/* For cmocka setups: rt_env_start with the defaults on a new rt_env (NULL
+ * on failure, printed), and rt_env_stop and free (NULL: nothing). */
+struct rt_env *rt_env_new(uint32_t ndevs, uint64_t devsize);
+void rt_env_free(struct rt_env *v);
 
 /* A connection to a socket; NULL on failure (printed). */
 struct famrt *rt_connect(const char *socket, uint32_t budget);

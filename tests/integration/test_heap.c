@@ -36,49 +36,25 @@
 #define KiB ((size_t)1024)
 #define MiB (1024 * KiB)
 
-/*
- * ThreadSanitizer's deadlock detector follows at most 64 locks held by one
- * thread; jemalloc's fork handler takes all of its locks at once (more than
- * 64 when a few arenas exist) and trips it. Races are still detected.
- */
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer) && !defined(__SANITIZE_THREAD__)
-#define __SANITIZE_THREAD__ 1
-#endif
-#endif
-#ifdef __SANITIZE_THREAD__
-const char *__tsan_default_options(void);
-const char *__tsan_default_options(void)
-{
-	return "detect_deadlocks=0";
-}
-#endif
+#include "tsan_options.h"
 
 
 /* Devices, a file system, famrtd and a connection (rt_util.c). */
 static int setup(void **state)
 {
-	struct rt_env *v = calloc(1, sizeof(*v));
-
-	*state = NULL;
-	if (!v || rt_env_start(v, 3, 192 * MiB, NULL, 0)) {
-		free(v);
-		return -1;
-	}
-	*state = v;
-	return 0;
+	*state = rt_env_new(3, 192 * MiB);
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	struct rt_env *v = *state;
 
-	if (!v)
-		return 0;
-	assert_int_equal(famrt_disconnect(v->c), 0);
-	v->c = NULL;
-	rt_env_stop(v);
-	free(v);
+	if (v) {
+		assert_int_equal(famrt_disconnect(v->c), 0);
+		v->c = NULL;
+	}
+	rt_env_free(v);
 	return 0;
 }
 

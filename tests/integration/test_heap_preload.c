@@ -47,25 +47,13 @@ static const char *python = "/usr/bin/python3";
 /* Devices, a file system, famrtd and a connection (rt_util.c). */
 static int setup(void **state)
 {
-	struct rt_env *v = calloc(1, sizeof(*v));
-
-	*state = NULL;
-	if (!v || rt_env_start(v, 2, 256 * MiB, NULL, 0)) {
-		free(v);
-		return -1;
-	}
-	*state = v;
-	return 0;
+	*state = rt_env_new(2, 256 * MiB);
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct rt_env *v = *state;
-
-	if (!v)
-		return 0;
-	rt_env_stop(v);
-	free(v);
+	rt_env_free(*state);
 	return 0;
 }
 

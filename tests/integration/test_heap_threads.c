@@ -32,47 +32,19 @@
 #define MiB (1024 * KiB)
 #define NTHREADS 8
 
-/*
- * ThreadSanitizer's deadlock detector follows at most 64 locks held by one
- * thread; jemalloc's fork handler takes all of its locks at once (more than
- * 64 when a few arenas exist) and trips it. Races are still detected.
- */
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer) && !defined(__SANITIZE_THREAD__)
-#define __SANITIZE_THREAD__ 1
-#endif
-#endif
-#ifdef __SANITIZE_THREAD__
-const char *__tsan_default_options(void);
-const char *__tsan_default_options(void)
-{
-	return "detect_deadlocks=0";
-}
-#endif
+#include "tsan_options.h"
 
 
 /* Devices, a file system, famrtd and a connection (rt_util.c). */
 static int setup(void **state)
 {
-	struct rt_env *v = calloc(1, sizeof(*v));
-
-	*state = NULL;
-	if (!v || rt_env_start(v, 2, 160 * MiB, NULL, 0)) {
-		free(v);
-		return -1;
-	}
-	*state = v;
-	return 0;
+	*state = rt_env_new(2, 160 * MiB);
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct rt_env *v = *state;
-
-	if (!v)
-		return 0;
-	rt_env_stop(v);
-	free(v);
+	rt_env_free(*state);
 	return 0;
 }
 

@@ -29,25 +29,13 @@
 /* Devices, a file system, famrtd and a connection (rt_util.c). */
 static int setup(void **state)
 {
-	struct rt_env *v = calloc(1, sizeof(*v));
-
-	*state = NULL;
-	if (!v || rt_env_start(v, 3, 64u << 20, NULL, 0)) {
-		free(v);
-		return -1;
-	}
-	*state = v;
-	return 0;
+	*state = rt_env_new(3, 64u << 20);
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct rt_env *v = *state;
-
-	if (!v)
-		return 0;
-	rt_env_stop(v);
-	free(v);
+	rt_env_free(*state);
 	return 0;
 }
 
