@@ -908,3 +908,48 @@ int pl_dataset(struct pl *p)
 		fprintf(stderr, "could not make the data set\n");
 	return rc ? -1 : 0;
 }
+
+int pl_setup(void **state)
+{
+	struct pl *p = pl_start(2, 256u << 20);
+
+	*state = p;
+	if (!p)
+		return -1;
+	if (pl_dataset(p)) {
+		pl_stop(p);
+		*state = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int pl_teardown(void **state)
+{
+	pl_stop(*state);
+	*state = NULL;
+	return 0;
+}
+
+void pl_same_file(struct pl *p, const char *rel)
+{
+	char fsp[512], real[512];
+	uint8_t *a = NULL, *b;
+	size_t al = 0, bl = 0;
+	int rc;
+
+	snprintf(fsp, sizeof(fsp), "/%s", rel);
+	pl_base_path(p, rel, real, sizeof(real));
+	rc = pl_famrt_get(p, fsp, &a, &al);
+	b = pl_slurp(real, &bl);
+	assert_non_null(b);
+	if (rc)
+		fail_msg("famrt %s: %s", fsp, strerror(-rc));
+	if (al != bl || memcmp(a, b, al))
+		fail_msg("famrt %s (%zu bytes) is not the baseline's (%zu "
+			 "bytes)\n--- famrt:\n%.*s\n--- baseline:\n%.*s", fsp,
+			 al, bl, (int)(al > 300 ? 300 : al), (char *)a,
+			 (int)(bl > 300 ? 300 : bl), (char *)b);
+	free(a);
+	free(b);
+}

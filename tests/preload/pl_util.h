@@ -149,4 +149,14 @@ void pl_same_sh(struct pl *p, int want, unsigned flags, const char *cmd);
 /* tmpl with every "@R@" replaced by root. Caller frees. */
 char *pl_expand(const char *tmpl, const char *root);
 
+/*
+ * cmocka group setup and teardown of the preload tests: pl_start(2 devices
+ * of 256 MiB) and pl_dataset; pl_stop.
+ */
+int pl_setup(void **state);
+int pl_teardown(void **state);
+/* The famrt file /rel holds exactly what the baseline file rel holds
+ * (fails the running cmocka test, showing the start of both, if not). */
+void pl_same_file(struct pl *p, const char *rel);
+
 #endif

@@ -20,47 +20,7 @@
 
 #include "pl_util.h"
 
-static int setup(void **state)
-{
-	struct pl *p = pl_start(2, 256u << 20);
 
-	*state = p;
-	if (!p)
-		return -1;
-	if (pl_dataset(p)) {
-		pl_stop(p);
-		*state = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	pl_stop(*state);
-	return 0;
-}
-
-static void same_file(struct pl *p, const char *rel)
-{
-	char fsp[512], real[512];
-	uint8_t *a = NULL, *b;
-	size_t al = 0, bl = 0;
-	int rc;
-
-	snprintf(fsp, sizeof(fsp), "/%s", rel);
-	pl_base_path(p, rel, real, sizeof(real));
-	rc = pl_famrt_get(p, fsp, &a, &al);
-	b = pl_slurp(real, &bl);
-	assert_non_null(b);
-	if (rc)
-		fail_msg("famrt %s: %s", fsp, strerror(-rc));
-	if (al != bl || memcmp(a, b, al))
-		fail_msg("famrt %s (%zu bytes) is not the baseline's (%zu)",
-			 fsp, al, bl);
-	free(a);
-	free(b);
-}
 
 /* Reads every way python has; prints what it saw. argv[1]: the root. */
 static const char py_read[] =
@@ -179,12 +139,12 @@ static void t_python_write(void **state)
 		return;
 	}
 	run_py(p, "write.py", py_write);
-	same_file(p, "py_text");
-	same_file(p, "py_bin");
-	same_file(p, "py_osfd");
-	same_file(p, "py_dir/inner");
+	pl_same_file(p, "py_text");
+	pl_same_file(p, "py_bin");
+	pl_same_file(p, "py_osfd");
+	pl_same_file(p, "py_dir/inner");
 	/* Exit without close: committed at exit like any close. */
-	same_file(p, "py_noclose");
+	pl_same_file(p, "py_noclose");
 	{
 		struct famrt_stat st;
 
@@ -226,10 +186,10 @@ static void t_python_procs(void **state)
 		return;
 	}
 	run_py(p, "procs.py", py_procs);
-	same_file(p, "sp_sort");
-	same_file(p, "sp_cat");
-	same_file(p, "sp_head");
-	same_file(p, "sp_system");
+	pl_same_file(p, "sp_sort");
+	pl_same_file(p, "sp_cat");
+	pl_same_file(p, "sp_head");
+	pl_same_file(p, "sp_system");
 }
 
 static const char sql_make[] =
@@ -275,7 +235,7 @@ static void t_sqlite(void **state)
 	assert_int_equal(pl_sh(p, true, &r, "%s", cmd), 0);
 	assert_int_equal(r.status, 0);
 	pl_res_free(&r);
-	same_file(p, "db.sqlite");
+	pl_same_file(p, "db.sqlite");
 	PL_SAME(p, 0, 0, "sqlite3", "file:@R@/db.sqlite?immutable=1",
 		sql_query);
 	PL_SAME(p, 0, 0, "sqlite3", "-readonly", "@R@/db.sqlite", sql_query);
@@ -304,5 +264,5 @@ int main(void)
 	};
 
 	return pl_exit_code(cmocka_run_group_tests_name("preload_apps", tests,
-							setup, teardown));
+							pl_setup, pl_teardown));
 }

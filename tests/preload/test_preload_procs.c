@@ -28,51 +28,7 @@
 #error PL_HELPER_DIR must name the directory of pl_mtread and pl_forkexec
 #endif
 
-static int setup(void **state)
-{
-	struct pl *p = pl_start(2, 256u << 20);
 
-	*state = p;
-	if (!p)
-		return -1;
-	if (pl_dataset(p)) {
-		pl_stop(p);
-		*state = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	pl_stop(*state);
-	return 0;
-}
-
-/* The famrt file holds exactly what the baseline file of the same name
- * holds. */
-static void same_file(struct pl *p, const char *rel)
-{
-	char fsp[512], real[512];
-	uint8_t *a = NULL, *b;
-	size_t al = 0, bl = 0;
-	int rc;
-
-	snprintf(fsp, sizeof(fsp), "/%s", rel);
-	pl_base_path(p, rel, real, sizeof(real));
-	rc = pl_famrt_get(p, fsp, &a, &al);
-	b = pl_slurp(real, &bl);
-	assert_non_null(b);
-	if (rc)
-		fail_msg("famrt %s: %s", fsp, strerror(-rc));
-	if (al != bl || memcmp(a, b, al))
-		fail_msg("famrt %s (%zu bytes) is not the baseline's (%zu "
-			 "bytes)\n--- famrt:\n%.*s\n--- baseline:\n%.*s", fsp,
-			 al, bl, (int)(al > 300 ? 300 : al), (char *)a,
-			 (int)(bl > 300 ? 300 : bl), (char *)b);
-	free(a);
-	free(b);
-}
 
 static void t_threads(void **state)
 {
@@ -230,8 +186,8 @@ static void t_stdio(void **state)
 	struct pl *p = *state;
 
 	PL_SAME(p, 0, 0, PL_HELPER_DIR "/pl_stdio", "@R@");
-	same_file(p, "stdio_w");
-	same_file(p, "stdio_out");
+	pl_same_file(p, "stdio_w");
+	pl_same_file(p, "stdio_out");
 }
 
 /*
@@ -321,27 +277,27 @@ static void t_shell_out(void **state)
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		pl_same_sh(p, 0, 0, c[i].cmd);
-		same_file(p, c[i].name);
+		pl_same_file(p, c[i].name);
 	}
 	if (pl_need("bash", "bash redirections")) {
 		PL_SAME(p, 0, 0, "bash", "-c", "echo hello > @R@/o_bash_echo");
-		same_file(p, "o_bash_echo");
+		pl_same_file(p, "o_bash_echo");
 		PL_SAME(p, 0, 0, "bash", "-c", "sort @R@/text > @R@/o_bash_sort");
-		same_file(p, "o_bash_sort");
+		pl_same_file(p, "o_bash_sort");
 		PL_SAME(p, 0, 0, "bash", "-c",
 			"for i in 1 2 3; do printf '%s\\n' $i; done "
 			"> @R@/o_bash_loop");
-		same_file(p, "o_bash_loop");
+		pl_same_file(p, "o_bash_loop");
 		/* The program closes the file without touching it: still
 		 * made (empty), as the shell's open would have made it. */
 		PL_SAME(p, 0, 0, "bash", "-c",
 			"sh -c 'exec 1>&-' > @R@/o_bash_closed");
-		same_file(p, "o_bash_closed");
+		pl_same_file(p, "o_bash_closed");
 		/* Written before the exec, then by the program. */
 		PL_SAME(p, 0, 0, "bash", "-c",
 			"exec > @R@/o_bash_carry; echo first; "
 			"exec head -n 3 @R@/text");
-		same_file(p, "o_bash_carry");
+		pl_same_file(p, "o_bash_carry");
 	}
 }
 
@@ -418,17 +374,17 @@ static void t_errors(void **state)
 	fails_with(p, "rmdir @R@/tree/d", 1, "Operation not supported");
 	fails_with(p, "mv @R@/text @R@/text2", 1, "Operation not supported");
 	fails_with(p, "mv @R@/tree/c @R@/tree/c2", 1, "Operation not supported");
-	same_file(p, "text");
-	same_file(p, "tree/a/x.txt");
+	pl_same_file(p, "text");
+	pl_same_file(p, "tree/a/x.txt");
 	pl_base_path(p, "tree", real, sizeof(real));
 	assert_int_equal(pl_tree_same(p, "/tree", real), 0);
 	/* Overwriting an existing file: refused, the file intact. */
 	pl_base_path(p, "rnd", real, sizeof(real));
 	snprintf(cmd, sizeof(cmd), "cp %s @R@/p4096", real);
 	fails_with(p, cmd, 1, "Operation not permitted");
-	same_file(p, "p4096");
+	pl_same_file(p, "p4096");
 	fails_with(p, "echo x > @R@/p4095", 2, "Operation not permitted");
-	same_file(p, "p4095");
+	pl_same_file(p, "p4095");
 	/* Writing past the end of an existing file: ENOSPC at the end, the
 	 * bytes before it written. */
 	{
@@ -457,7 +413,7 @@ static void t_errors(void **state)
 	}
 	fails_with(p, "/bin/echo more >> @R@/one", 1,
 		   "No space left on device");
-	same_file(p, "one");
+	pl_same_file(p, "one");
 	fails_with(p, "echo a > @R@/o_append && /bin/echo b >> @R@/o_append",
 		   1, "No space left on device");
 	{
@@ -485,7 +441,7 @@ static void t_errors(void **state)
 		free(got);
 	}
 	fails_with(p, "truncate -s 10 @R@/text", 1, "Operation not permitted");
-	same_file(p, "text");
+	pl_same_file(p, "text");
 	/* Missing files: the errors of the real thing. */
 	PL_SAME(p, 1, 0, "cat", "@R@/missing");
 	PL_SAME(p, 1, 0, "head", "@R@/tree/missing");
@@ -498,8 +454,8 @@ static void t_errors(void **state)
 	PL_SAME(p, 1, 0, "mkdir", "@R@/nodir/y");
 	/* touch: new files are made, times are not settable (accepted). */
 	PL_SAME(p, 0, 0, "touch", "@R@/touched", "@R@/text");
-	same_file(p, "touched");
-	same_file(p, "text");
+	pl_same_file(p, "touched");
+	pl_same_file(p, "text");
 }
 
 int main(void)
@@ -521,5 +477,5 @@ int main(void)
 	};
 
 	return pl_exit_code(cmocka_run_group_tests_name("preload_procs", tests,
-							setup, teardown));
+							pl_setup, pl_teardown));
 }

@@ -20,26 +20,6 @@
 
 #include "pl_util.h"
 
-static int setup(void **state)
-{
-	struct pl *p = pl_start(2, 256u << 20);
-
-	*state = p;
-	if (!p)
-		return -1;
-	if (pl_dataset(p)) {
-		pl_stop(p);
-		*state = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	pl_stop(*state);
-	return 0;
-}
 
 /* famrt file fspath holds exactly the bytes of the real file `real`. */
 static void famrt_equals_file(struct pl *p, const char *fspath,
@@ -570,5 +550,5 @@ int main(void)
 	};
 
 	return pl_exit_code(cmocka_run_group_tests_name("preload_tools", tests,
-							setup, teardown));
+							pl_setup, pl_teardown));
 }
